@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest-bound RX queues for KVM/vhost: build the kernel with our changes,
+# boot it in QEMU and run the selftests.
+#
+#   make run              build if needed, boot, show the feature at work
+#   make check            build if needed, boot, run every selftest
+#   make check T=REGEX    only the selftests whose name matches
+#   make check-debug      the same on a KASAN/kmemleak/lockdep kernel
+#   make kernel           build the kernel only
+#   make vm               a shell in the VM
+#   make bench            the benchmarks
+#   make lint             checkpatch --strict and a W=1 build of our code
+#
+# Everything is built under build/ (BUILD=...).  Each step installs what it
+# needs from Debian 12 and fetches the kernel source itself.
+
+BUILD		?= $(CURDIR)/build
+T		?=
+
+KOBJ		:= $(BUILD)/kbuild
+KOBJ_DEBUG	:= $(BUILD)/kbuild-debug
+FRAGMENTS	:= kconfig/vm.config selftests/config
+SCRIPTS		:= $(CURDIR)/scripts
+
+export CCACHE_DIR	?= $(HOME)/.ccache
+export CCACHE_BASEDIR	:= $(BUILD)
+export CCACHE_MAXSIZE	?= 20G
+
+.PHONY: all run check check-debug kernel kernel-debug vm bench lint \
+	deps source overlay vng selftests selftests-debug clean distclean help
+
+all: kernel
+
+help:
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+source: deps
+	@$(SCRIPTS)/fetch-kernel.sh $(BUILD)
+
+overlay: source
+	@$(SCRIPTS)/overlay.sh $(CURDIR) $(BUILD)
+
+vng: deps
+	@$(SCRIPTS)/fetch-vng.sh $(BUILD)
+
+# kernel and kernel-debug: scripts/build-kernel.sh OBJ FRAGMENT...
+kernel: overlay
+	@$(SCRIPTS)/build-kernel.sh $(KOBJ) $(FRAGMENTS)
+
+kernel-debug: overlay
+	@$(SCRIPTS)/build-kernel.sh $(KOBJ_DEBUG) $(FRAGMENTS) kconfig/debug.config
+
+selftests: kernel
+	@$(SCRIPTS)/build-selftests.sh $(KOBJ) $(BUILD)/kselftest
+
+selftests-debug: kernel-debug
+	@$(SCRIPTS)/build-selftests.sh $(KOBJ_DEBUG) $(BUILD)/kselftest
+
+check: selftests vng
+	@$(SCRIPTS)/vm.sh check $(BUILD) $(KOBJ)/arch/x86/boot/bzImage "$(T)"
+
+check-debug: selftests-debug vng
+	@VM_MEMORY=4G $(SCRIPTS)/vm.sh check $(BUILD) $(KOBJ_DEBUG)/arch/x86/boot/bzImage "$(T)"
+
+run: selftests vng
+	@$(SCRIPTS)/vm.sh run $(BUILD) $(KOBJ)/arch/x86/boot/bzImage
+
+vm: selftests vng
+	@$(SCRIPTS)/vm.sh shell $(BUILD) $(KOBJ)/arch/x86/boot/bzImage
+
+bench:
+	@echo "bench: no benchmarks yet (the guest-bound queue they measure is not built)"
+
+lint: kernel
+	@$(SCRIPTS)/lint.sh $(CURDIR) $(BUILD) $(KOBJ)
+
+clean:
+	rm -rf $(BUILD)/kselftest $(BUILD)/results $(BUILD)/logs
+
+distclean:
+	rm -rf $(BUILD)

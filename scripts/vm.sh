@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the built kernel in QEMU with virtme-ng (the host's root filesystem,
+# read-only, is the guest's) and run something in it:
+#
+#   vm.sh check BUILD BZIMAGE [PATTERN]  run the selftests, print their TAP
+#                                        and a closing "N passed, N failed"
+#   vm.sh run BUILD BZIMAGE              the demo of `make run`
+#   vm.sh shell BUILD BZIMAGE            an interactive shell
+#
+# The whole console (kernel messages included) goes to $BUILD/logs/.  A VM
+# that does not power off in $VM_TIMEOUT seconds is killed and the run
+# fails.  KVM is used where /dev/kvm is usable, TCG elsewhere.
+set -uo pipefail
+
+mode=${1:?usage: vm.sh check|run|shell BUILD BZIMAGE [PATTERN]}
+build=$(cd "${2:?missing BUILD}" && pwd)
+bzimage=${3:?missing BZIMAGE}
+pattern=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+vng_dir=$build/tools/vng
+logs=$build/logs
+results=$build/results
+: "${VM_TIMEOUT:=2400}"
+: "${VM_MEMORY:=2G}"
+: "${VM_CPUS:=2}"
+
+die() { echo "vm: $*" >&2; exit 1; }
+
+[ -f "$bzimage" ] || die "no kernel at $bzimage (run make kernel)"
+[ -f "$vng_dir/.unpacked" ] || die "virtme-ng is not unpacked in $vng_dir (run make vng)"
+mkdir -p "$logs"
+rm -rf "$results"
+mkdir -p "$results"
+
+vng=(env PYTHONPATH="$vng_dir/usr/lib/python3/dist-packages" PATH="$vng_dir/usr/bin:$PATH"
+     /usr/bin/python3 "$vng_dir/usr/bin/vng"
+     --run "$bzimage" --memory "$VM_MEMORY" --cpus "$VM_CPUS"
+     --rwdir "$results=$results" --force-9p --disable-microvm
+     --append "root=/dev/root")
+# Linux 7.3 no longer falls back to the name /dev/root when root= is absent,
+# and virtme-ng 1.35 relies on that fallback for the 9p root's mount tag.
+[ -w /dev/kvm ] || vng+=(--disable-kvm)
+
+case "$mode" in
+shell)
+	exec "${vng[@]}"
+	;;
+run)
+	log=$logs/vm-run.log
+	timeout -k 10 "$VM_TIMEOUT" "${vng[@]}" --verbose \
+		--exec "$here/vm/run.sh $build $results" > "$log" 2>&1 &
+	;;
+check)
+	log=$logs/vm-check.log
+	timeout -k 10 "$VM_TIMEOUT" "${vng[@]}" --verbose \
+		--exec "$here/vm/check.sh $build $results '$pattern'" > "$log" 2>&1 &
+	;;
+*)
+	die "unknown mode $mode"
+	;;
+esac
+vm_pid=$!
+
+# Stream what the guest writes to its report while the VM runs.
+: > "$results/out.log"
+tail -n +1 -F --pid="$vm_pid" "$results/out.log" 2>/dev/null &
+tail_pid=$!
+wait "$vm_pid"
+rc=$?
+wait "$tail_pid" 2>/dev/null
+
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	echo "vm: the VM did not finish within ${VM_TIMEOUT}s and was killed; console log: $log" >&2
+elif [ ! -f "$results/done" ]; then
+	echo "vm: the VM stopped before the guest finished (exit $rc); console log: $log" >&2
+	tail -n 20 "$log" >&2
+fi
+
+case "$mode" in
+run)
+	[ -f "$results/done" ] || exit 1
+	exit "$(cat "$results/done")"
+	;;
+check)
+	cp "$results/dmesg.log" "$logs/vm-check.dmesg" 2>/dev/null
+	awk -v dmesg="$results/dmesg.log" -v console="$log" \
+		-f "$here/tap-summary.awk" "$results/tap.log" 2>/dev/null ||
+		awk -v dmesg="$results/dmesg.log" -v console="$log" \
+			-f "$here/tap-summary.awk" /dev/null
+	;;
+esac

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the VM: run the installed kselftests and write their TAP to
+# RESULTS/tap.log (streamed to the host as RESULTS/out.log), the kernel log
+# to RESULTS/dmesg.log, and "0" to RESULTS/done when finished.
+#
+# Usage: check.sh BUILD RESULTS [PATTERN]
+build=$1
+results=$2
+pattern=${3:-}
+ksft=$build/kselftest/kselftest_install
+
+cd /tmp || exit 1
+# virtme-init points /dev/stdout at its console port, and the kselftest
+# runner writes each test's output to /dev/stdout by name: point it back
+# at the process's own stdout so the nested TAP reaches tap.log.
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+
+args=()
+if [ -n "$pattern" ]; then
+	while read -r t; do
+		args+=(-t "$t")
+	done < <("$ksft/run_kselftest.sh" -l | grep -E -- "$pattern")
+	if [ ${#args[@]} -eq 0 ]; then
+		echo "no selftest matches T=$pattern; available:" >> "$results/out.log"
+		"$ksft/run_kselftest.sh" -l >> "$results/out.log"
+		echo 1 > "$results/done"
+		exit 1
+	fi
+fi
+
+"$ksft/run_kselftest.sh" "${args[@]}" 2>&1 | tee "$results/tap.log" >> "$results/out.log"
+dmesg > "$results/dmesg.log"
+echo 0 > "$results/done"

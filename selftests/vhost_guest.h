@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest side of vhost-net, played by a test program.
+ *
+ * A vhost_guest is what QEMU and a virtio-net driver would be for vhost-net,
+ * without either: one region of process memory stands for guest RAM, the
+ * split virtqueues (RX = 0, TX = 1) live inside it, descriptors carry guest
+ * physical addresses, and kick/call are eventfds.  The backend is a tap
+ * device (or any socket vhost-net accepts), so a frame sent out of that
+ * interface by the host stack lands in a buffer the "guest" posted, exactly
+ * as it would in a VM.
+ *
+ * Typical use:
+ *
+ *	struct vhost_guest *g;
+ *
+ *	vhost_guest_open(&g, &(struct vhost_guest_opts){ .buf_len = 2048 });
+ *	vhost_guest_set_backend_tap(g, NULL);
+ *	vhost_guest_rx_post(g, 64);
+ *	vhost_guest_inject(g, frame, len);
+ *	vhost_guest_rx_wait(g, &frame_out, 1000);
+ *	vhost_guest_close(g);
+ *
+ * Every function returns 0 or a negative errno; nothing calls exit() or
+ * asserts, so the tests decide what a failure means.  Guest memory is a
+ * plain process mapping, so tests may read it to check what the host wrote
+ * there and where.
+ */
+#ifndef __VHOST_GUEST_H
+#define __VHOST_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <linux/virtio_net.h>
+
+#define VHOST_GUEST_RX_VQ		0
+#define VHOST_GUEST_TX_VQ		1
+#define VHOST_GUEST_NUM_VQS		2
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Largest frame the library reassembles; a 9000 MTU frame plus slack. */
+#define VHOST_GUEST_MAX_FRAME		(64 * 1024)
+
+struct vhost_guest_opts {
+	/* Size of the memory region standing for guest RAM, 0: 16 MiB. */
+	size_t mem_size;
+	/* Guest physical address of that region, 0: 1 GiB. */
+	__u64 mem_gpa;
+	/* Descriptors per virtqueue (power of two), 0: 256. */
+	unsigned int ring_num;
+	/* Length of each posted RX buffer, 0: 2048. */
+	unsigned int buf_len;
+	/* Negotiate VIRTIO_NET_F_MRG_RXBUF; otherwise every RX buffer must
+	 * hold a whole frame.
+	 */
+	bool no_mergeable;
+};
+
+/* One received frame, reassembled from its buffers. */
+struct vhost_guest_frame {
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	/* Ethernet frame, without the virtio-net header. */
+	unsigned char data[VHOST_GUEST_MAX_FRAME];
+	size_t len;
+	/* Buffers the frame used, from the used ring (num_buffers). */
+	unsigned int nbufs;
+	/* Descriptor ids of those buffers, in order. */
+	__u16 ids[64];
+};
+
+/* Counters kept by the library, for tests to check against. */
+struct vhost_guest_stats {
+	__u64 rx_posted;
+	__u64 rx_used;
+	__u64 rx_frames;
+	__u64 rx_bytes;
+	__u64 rx_calls;
+};
+
+struct vhost_guest;
+
+int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opts);
+void vhost_guest_close(struct vhost_guest *g);
+
+/*
+ * Backends.  _set_backend_tap() creates a tap device (name chosen by the
+ * kernel unless @name is given), sets the vnet header length, brings the
+ * link up and attaches it to both virtqueues.  _set_backend_fd() attaches
+ * an fd the caller made (tap or macvtap); -1 detaches.
+ */
+int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name);
+int vhost_guest_set_backend_fd(struct vhost_guest *g, int fd);
+const char *vhost_guest_ifname(const struct vhost_guest *g);
+int vhost_guest_ifindex(const struct vhost_guest *g);
+int vhost_guest_set_mtu(struct vhost_guest *g, unsigned int mtu);
+
+/* Post up to @n RX buffers (fewer if the ring is full) and kick. Returns
+ * the number posted or a negative errno.
+ */
+int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n);
+
+/* Buffers currently posted and not yet used by the host. */
+unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g);
+
+/*
+ * Wait up to @timeout_ms for the next frame and reassemble it into @f.
+ * Returns 0, -ETIMEDOUT when no frame arrived in time, or -EPROTO when
+ * the host completed buffers in a way virtio forbids (bad id, bad length,
+ * num_buffers inconsistent); the tests treat that as a failure of the host.
+ * The buffers of the frame are not reposted: call vhost_guest_rx_post().
+ */
+int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
+			int timeout_ms);
+
+/*
+ * Send @len bytes as one Ethernet frame out of the backend interface, from
+ * the host side (an AF_PACKET socket bound to the tap), so vhost-net
+ * receives it on the RX virtqueue.
+ */
+int vhost_guest_inject(struct vhost_guest *g, const void *frame, size_t len);
+
+void vhost_guest_get_stats(const struct vhost_guest *g,
+			   struct vhost_guest_stats *stats);
+
+/* Fill @buf with a pattern that identifies @seq at every byte offset. */
+void vhost_guest_pattern(void *buf, size_t len, __u32 seq);
+
+/*
+ * Build a test frame of @len bytes (>= 60): broadcast destination, a
+ * locally administered source, ethertype 0x88b5 (IEEE local experimental),
+ * then a pattern from vhost_guest_pattern() keyed by @seq.
+ */
+void vhost_guest_build_frame(void *buf, size_t len, __u32 seq);
+
+#endif /* __VHOST_GUEST_H */
