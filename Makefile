@@ -44,7 +44,8 @@ source: deps
 overlay: source
 	@$(SCRIPTS)/overlay.sh $(CURDIR) $(BUILD)
 
-vng: deps
+# After source: both use the private apt lists in $(BUILD)/apt.
+vng: deps source
 	@$(SCRIPTS)/fetch-vng.sh $(BUILD)
 
 # kernel and kernel-debug: scripts/build-kernel.sh OBJ FRAGMENT...

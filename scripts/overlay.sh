@@ -70,15 +70,16 @@ if [ -f "$series" ]; then
 	while read -r p _; do
 		case "$p" in ''|'#'*) continue ;; esac
 		[ -f "$repo/patches/$p" ] || die "patches/series names $p, which does not exist"
-		for f in $(awk '/^\+\+\+ / { sub(/^b\//, "", $2); print $2 }' "$repo/patches/$p"); do
-			[ "$f" = /dev/null ] && continue
+		# Paths as patch -p1 sees them: the first component dropped.
+		for f in $(awk '/^\+\+\+ / { sub(/^[^\/]*\//, "", $2); print $2 }' "$repo/patches/$p"); do
+			[ "$f" = dev/null ] && continue
 			[ -e "$stage/$f" ] && continue
 			if [ -f "$pristine/$f" ]; then
 				mkdir -p "$(dirname "$stage/$f")"
 				cp -p "$pristine/$f" "$stage/$f"
 			fi
 		done
-		if ! out=$(patch -d "$stage" -p1 -F0 -N -s --no-backup-if-mismatch -r - < "$repo/patches/$p" 2>&1); then
+		if ! out=$(patch -d "$stage" -p1 -F0 -N -s --batch --no-backup-if-mismatch -r - < "$repo/patches/$p" 2>&1); then
 			echo "$out" >&2
 			die "patch $p does not apply to linux-source $(cat "$build/linux-source.version" 2>/dev/null); the tree is unchanged"
 		fi
@@ -102,7 +103,8 @@ done
 for f in $old_list; do
 	[ -e "$stage/$f" ] && continue
 	if [ -f "$pristine/$f" ]; then
-		cmp -s "$pristine/$f" "$tree/$f" || cp -p "$pristine/$f" "$tree/$f"
+		# A fresh mtime, so kbuild rebuilds what the change had built.
+		cmp -s "$pristine/$f" "$tree/$f" || cp "$pristine/$f" "$tree/$f"
 	else
 		rm -f "$tree/$f"
 	fi

@@ -10,7 +10,8 @@
 # never reported (the VM died) count as failed.  One more test checks the
 # kernel log for warnings, oopses, lockdep, KASAN and kmemleak reports.
 #
-# Variables: dmesg (kernel log file), console (the VM's console log).
+# Variables: dmesg (kernel log file), console (the VM's console log),
+# finished (0 when the VM was killed or died before it finished).
 
 function flush_inner() {
 	ipass = 0; ifail = 0; iskip = 0
@@ -59,7 +60,7 @@ BEGIN {
 }
 
 END {
-	if (plan < 0) {
+	if (plan <= 0) {
 		print "not ok - the selftests did not start; console log: " console
 		fail++
 	} else if (progs < plan) {
@@ -68,6 +69,9 @@ END {
 		pass += ipass; fail += ifail; skip += iskip
 		fail += plan - progs
 		print "# " plan - progs " of " plan " selftest programs did not report; console log: " console
+	} else if (finished == "0") {
+		print "not ok - the VM did not power off after the selftests; console log: " console
+		fail++
 	}
 	if (failed_progs != "")
 		print "# failed:" failed_progs
@@ -85,7 +89,7 @@ END {
 	}
 	if (bad == "") {
 		# Only a run that got as far as the tests has a log worth passing.
-		if (plan >= 0) {
+		if (plan > 0) {
 			print "ok - kernel log: no warning, oops, lockdep, KASAN or kmemleak report"
 			pass++
 		}

@@ -48,46 +48,53 @@ shell)
 	exec "${vng[@]}"
 	;;
 run)
-	log=$logs/vm-run.log
-	timeout -k 10 "$VM_TIMEOUT" "${vng[@]}" --verbose \
-		--exec "$here/vm/run.sh $build $results" > "$log" 2>&1 &
+	cmd=$(printf '%q ' "$here/vm/run.sh" "$build" "$results")
 	;;
 check)
-	log=$logs/vm-check.log
-	timeout -k 10 "$VM_TIMEOUT" "${vng[@]}" --verbose \
-		--exec "$here/vm/check.sh $build $results '$pattern'" > "$log" 2>&1 &
+	cmd=$(printf '%q ' "$here/vm/check.sh" "$build" "$results" "$pattern")
 	;;
 *)
 	die "unknown mode $mode"
 	;;
 esac
-vm_pid=$!
+log=$logs/vm-$mode.log
 
 # Stream what the guest writes to its report while the VM runs.
 : > "$results/out.log"
+timeout -k 10 "$VM_TIMEOUT" "${vng[@]}" --verbose --exec "$cmd" > "$log" 2>&1 &
+vm_pid=$!
+# timeout(1) leads its own process group: take QEMU down with us.
+trap 'kill -TERM -- -"$vm_pid" 2>/dev/null; exit 130' INT TERM
 tail -n +1 -F --pid="$vm_pid" "$results/out.log" 2>/dev/null &
 tail_pid=$!
 wait "$vm_pid"
 rc=$?
 wait "$tail_pid" 2>/dev/null
+trap - INT TERM
 
+finished=1
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	echo "vm: the VM did not finish within ${VM_TIMEOUT}s and was killed; console log: $log" >&2
+	finished=0
 elif [ ! -f "$results/done" ]; then
 	echo "vm: the VM stopped before the guest finished (exit $rc); console log: $log" >&2
 	tail -n 20 "$log" >&2
+	finished=0
 fi
 
 case "$mode" in
 run)
-	[ -f "$results/done" ] || exit 1
+	[ "$finished" = 1 ] || exit 1
 	exit "$(cat "$results/done")"
 	;;
 check)
 	cp "$results/dmesg.log" "$logs/vm-check.dmesg" 2>/dev/null
-	awk -v dmesg="$results/dmesg.log" -v console="$log" \
-		-f "$here/tap-summary.awk" "$results/tap.log" 2>/dev/null ||
-		awk -v dmesg="$results/dmesg.log" -v console="$log" \
-			-f "$here/tap-summary.awk" /dev/null
+	tap=$results/tap.log
+	[ -f "$tap" ] || tap=/dev/null
+	awk -v dmesg="$results/dmesg.log" -v console="$log" -v finished="$finished" \
+		-f "$here/tap-summary.awk" "$tap"
+	rc=$?
+	[ "$finished" = 1 ] || rc=1
+	exit "$rc"
 	;;
 esac

@@ -81,6 +81,11 @@ static __u64 vg_gpa(const struct vhost_guest *g, size_t off)
 	return g->opts.mem_gpa + off;
 }
 
+static unsigned char *vg_buf(const struct vhost_guest *g, __u16 id)
+{
+	return g->mem + g->bufs_off + (size_t)id * g->opts.buf_len;
+}
+
 static __u64 vg_hva(const void *p)
 {
 	return (__u64)(uintptr_t)p;
@@ -221,7 +226,9 @@ int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opt
 	ret = -EINVAL;
 	if (g->opts.ring_num & (g->opts.ring_num - 1) || g->opts.ring_num > 32768)
 		goto err_free;
-	if (g->opts.buf_len < sizeof(struct virtio_net_hdr_mrg_rxbuf))
+	/* A frame must fit f->data and f->ids of struct vhost_guest_frame. */
+	if (g->opts.buf_len < VHOST_GUEST_MIN_BUF_LEN ||
+	    g->opts.buf_len > VHOST_GUEST_MAX_FRAME)
 		goto err_free;
 
 	ring_sz = vg_vring_size(g->opts.ring_num);
@@ -454,6 +461,10 @@ int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n)
 
 	while (posted < n && g->nr_free) {
 		id = g->free_ids[--g->nr_free];
+		/* Poison, so a buffer the host completes without writing it
+		 * never shows an earlier frame's bytes.
+		 */
+		memset(vg_buf(g, id), VHOST_GUEST_POISON, g->opts.buf_len);
 		vq->desc[id].addr = vg_gpa(g, g->bufs_off + (size_t)id * g->opts.buf_len);
 		vq->desc[id].len = g->opts.buf_len;
 		vq->desc[id].flags = VRING_DESC_F_WRITE;
@@ -555,11 +566,13 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
 	if (len < g->hdr_len)
 		return -EPROTO;
 
-	buf = g->mem + g->bufs_off + (size_t)id * g->opts.buf_len;
+	buf = vg_buf(g, id);
 	memset(&f->hdr, 0, sizeof(f->hdr));
 	memcpy(&f->hdr, buf, g->hdr_len);
-	nbufs = g->opts.no_mergeable ? 1 : le16toh(f->hdr.num_buffers);
-	if (!nbufs || nbufs > ARRAY_SIZE(f->ids))
+	/* VERSION_1 devices set num_buffers even without MRG_RXBUF, to 1. */
+	nbufs = le16toh(f->hdr.num_buffers);
+	if (!nbufs || nbufs > ARRAY_SIZE(f->ids) ||
+	    (g->opts.no_mergeable && nbufs != 1))
 		return -EPROTO;
 
 	f->len = len - g->hdr_len;
@@ -579,7 +592,7 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
 			return ret;
 		if (f->len + len > sizeof(f->data))
 			return -EPROTO;
-		buf = g->mem + g->bufs_off + (size_t)id * g->opts.buf_len;
+		buf = vg_buf(g, id);
 		memcpy(f->data + f->len, buf, len);
 		f->len += len;
 		f->ids[i] = id;
@@ -626,11 +639,14 @@ void vhost_guest_pattern(void *buf, size_t len, __u32 seq)
 	unsigned char *p = buf;
 	size_t i;
 
-	/* Each byte depends on the sequence number and its offset, so a
-	 * shifted, truncated or foreign copy never matches by chance.
+	__u32 key = seq * 0x9e3779b1u;
+
+	/* Each byte depends on all 32 bits of the sequence number (one byte
+	 * of its hash in turn) and on its offset, so a shifted, truncated or
+	 * stale copy of another frame never matches by chance.
 	 */
 	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)((seq * 131u) ^ (i * 7u) ^ (i >> 8));
+		p[i] = (unsigned char)((key >> ((i & 3) * 8)) ^ (i * 7u) ^ (i >> 8));
 }
 
 void vhost_guest_build_frame(void *buf, size_t len, __u32 seq)

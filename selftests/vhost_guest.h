@@ -44,6 +44,12 @@
 
 /* Largest frame the library reassembles; a 9000 MTU frame plus slack. */
 #define VHOST_GUEST_MAX_FRAME		(64 * 1024)
+/* Most buffers one frame may use, and so the smallest buffer length. */
+#define VHOST_GUEST_MAX_BUFS		256
+#define VHOST_GUEST_MIN_BUF_LEN		(VHOST_GUEST_MAX_FRAME / VHOST_GUEST_MAX_BUFS + \
+					 sizeof(struct virtio_net_hdr_mrg_rxbuf))
+/* What posted RX buffers are filled with before the host gets them. */
+#define VHOST_GUEST_POISON		0xa5
 
 struct vhost_guest_opts {
 	/* Size of the memory region standing for guest RAM, 0: 16 MiB. */
@@ -52,7 +58,9 @@ struct vhost_guest_opts {
 	__u64 mem_gpa;
 	/* Descriptors per virtqueue (power of two), 0: 256. */
 	unsigned int ring_num;
-	/* Length of each posted RX buffer, 0: 2048. */
+	/* Length of each posted RX buffer, 0: 2048; at least
+	 * VHOST_GUEST_MIN_BUF_LEN, at most VHOST_GUEST_MAX_FRAME.
+	 */
 	unsigned int buf_len;
 	/* Negotiate VIRTIO_NET_F_MRG_RXBUF; otherwise every RX buffer must
 	 * hold a whole frame.
@@ -69,7 +77,7 @@ struct vhost_guest_frame {
 	/* Buffers the frame used, from the used ring (num_buffers). */
 	unsigned int nbufs;
 	/* Descriptor ids of those buffers, in order. */
-	__u16 ids[64];
+	__u16 ids[VHOST_GUEST_MAX_BUFS];
 };
 
 /* Counters kept by the library, for tests to check against. */

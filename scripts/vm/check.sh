@@ -33,5 +33,13 @@ if [ -n "$pattern" ]; then
 fi
 
 "$ksft/run_kselftest.sh" "${args[@]}" 2>&1 | tee "$results/tap.log" >> "$results/out.log"
+# kmemleak reports only what a scan finds; scan twice, since an object
+# must be unreferenced across two scans to be reported.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak > "$results/kmemleak.log"
+fi
 dmesg > "$results/dmesg.log"
 echo 0 > "$results/done"
