@@ -81,9 +81,17 @@ static __u64 vg_gpa(const struct vhost_guest *g, size_t off)
 	return g->opts.mem_gpa + off;
 }
 
+/* Offset in guest memory of RX buffer @id, which descriptor @id always
+ * points at.
+ */
+static size_t vg_buf_off(const struct vhost_guest *g, __u16 id)
+{
+	return g->bufs_off + (size_t)id * g->opts.buf_len;
+}
+
 static unsigned char *vg_buf(const struct vhost_guest *g, __u16 id)
 {
-	return g->mem + g->bufs_off + (size_t)id * g->opts.buf_len;
+	return g->mem + vg_buf_off(g, id);
 }
 
 static __u64 vg_hva(const void *p)
@@ -465,7 +473,7 @@ int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n)
 		 * never shows an earlier frame's bytes.
 		 */
 		memset(vg_buf(g, id), VHOST_GUEST_POISON, g->opts.buf_len);
-		vq->desc[id].addr = vg_gpa(g, g->bufs_off + (size_t)id * g->opts.buf_len);
+		vq->desc[id].addr = vg_gpa(g, vg_buf_off(g, id));
 		vq->desc[id].len = g->opts.buf_len;
 		vq->desc[id].flags = VRING_DESC_F_WRITE;
 		vq->desc[id].next = 0;
@@ -636,10 +644,9 @@ void vhost_guest_get_stats(const struct vhost_guest *g,
 
 void vhost_guest_pattern(void *buf, size_t len, __u32 seq)
 {
+	__u32 key = seq * 0x9e3779b1u;
 	unsigned char *p = buf;
 	size_t i;
-
-	__u32 key = seq * 0x9e3779b1u;
 
 	/* Each byte depends on all 32 bits of the sequence number (one byte
 	 * of its hash in turn) and on its offset, so a shifted, truncated or
