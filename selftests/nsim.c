@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A pair of linked netdevsim ports for tests; see nsim.h. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/ip.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <linux/udp.h>
+
+#include "nsim.h"
+#include "vhost_guest.h"
+
+#define NSIM_SYS	"/sys/bus/netdevsim"
+#define NSIM_DFS	"/sys/kernel/debug/netdevsim"
+
+static bool nsim_nla_ok(const struct nlattr *a, int len)
+{
+	return len >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= len;
+}
+
+static const struct nlattr *nsim_nla_next(const struct nlattr *a, int *len)
+{
+	*len -= NLA_ALIGN(a->nla_len);
+	return (const void *)((const char *)a + NLA_ALIGN(a->nla_len));
+}
+
+static int nsim_write(const char *path, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int fd, n, ret = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int nsim_run(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -EINTR;
+}
+
+static int nsim_ifreq(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr->ifr_name, IF_NAMESIZE, "%s", ifname);
+	if (ioctl(fd, req, ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int nsim_port_find(struct nsim_port *p)
+{
+	char path[128];
+	struct ifreq ifr = {};
+	struct dirent *de;
+	DIR *d;
+	int ret;
+
+	snprintf(path, sizeof(path), NSIM_SYS "/devices/netdevsim%u/net",
+		 p->dev_id);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	p->ifname[0] = 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			snprintf(p->ifname, sizeof(p->ifname), "%.*s",
+				 IF_NAMESIZE - 1, de->d_name);
+	closedir(d);
+	if (!p->ifname[0])
+		return -ENODEV;
+	p->ifindex = if_nametoindex(p->ifname);
+	if (!p->ifindex)
+		return -errno;
+	ret = nsim_ifreq(p->ifname, SIOCGIFHWADDR, &ifr);
+	if (ret)
+		return ret;
+	memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
+	snprintf(p->dfs, sizeof(p->dfs), NSIM_DFS "/netdevsim%u/ports/0",
+		 p->dev_id);
+	return 0;
+}
+
+static int nsim_port_up(const struct nsim_port *p)
+{
+	struct ifreq ifr = {};
+	char path[128];
+	int ret;
+
+	/* No IPv6 autoconfiguration traffic on the link under test. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 p->ifname);
+	nsim_write(path, "1");
+	ret = nsim_ifreq(p->ifname, SIOCGIFFLAGS, &ifr);
+	if (ret)
+		return ret;
+	ifr.ifr_flags |= IFF_UP;
+	return nsim_ifreq(p->ifname, SIOCSIFFLAGS, &ifr);
+}
+
+int nsim_pair_create(struct nsim_port *a, struct nsim_port *b,
+		     unsigned int queues)
+{
+	unsigned int base = 100 + (getpid() % 400) * 2;
+	int nsfd, ret, tries;
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	a->dev_id = base;
+	b->dev_id = base + 1;
+	ret = nsim_write(NSIM_SYS "/new_device", "%u 1 %u", a->dev_id, queues);
+	if (ret)
+		return ret;
+	ret = nsim_write(NSIM_SYS "/new_device", "%u 1 %u", b->dev_id, queues);
+	if (ret)
+		goto err_del_a;
+
+	/* Let udev finish renaming the interfaces before taking names */
+	nsim_run("udevadm settle --timeout=10 >/dev/null 2>&1");
+	for (tries = 0; tries < 50; tries++) {
+		ret = nsim_port_find(a);
+		if (!ret)
+			ret = nsim_port_find(b);
+		if (!ret)
+			break;
+		usleep(20000);
+	}
+	if (ret)
+		goto err_del_b;
+
+	nsfd = open("/proc/self/ns/net", O_RDONLY);
+	if (nsfd < 0) {
+		ret = -errno;
+		goto err_del_b;
+	}
+	ret = nsim_write(NSIM_SYS "/link_device", "%d:%d %d:%d",
+			 nsfd, a->ifindex, nsfd, b->ifindex);
+	close(nsfd);
+	if (ret)
+		goto err_del_b;
+	ret = nsim_port_up(a);
+	if (!ret)
+		ret = nsim_port_up(b);
+	if (ret)
+		goto err_del_b;
+	return 0;
+
+err_del_b:
+	nsim_write(NSIM_SYS "/del_device", "%u", b->dev_id);
+err_del_a:
+	nsim_write(NSIM_SYS "/del_device", "%u", a->dev_id);
+	return ret;
+}
+
+void nsim_pair_destroy(struct nsim_port *a, struct nsim_port *b)
+{
+	if (b->dev_id)
+		nsim_write(NSIM_SYS "/del_device", "%u", b->dev_id);
+	if (a->dev_id)
+		nsim_write(NSIM_SYS "/del_device", "%u", a->dev_id);
+	a->dev_id = 0;
+	b->dev_id = 0;
+}
+
+/* By index: the name is only a hint, udev or a test may rename. */
+static int nsim_port_ifreq(const struct nsim_port *p, unsigned long req,
+			   struct ifreq *ifr)
+{
+	char name[IF_NAMESIZE];
+
+	if (!if_indextoname(p->ifindex, name))
+		return -errno;
+	return nsim_ifreq(name, req, ifr);
+}
+
+int nsim_set_mtu(const struct nsim_port *p, unsigned int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+
+	return nsim_port_ifreq(p, SIOCSIFMTU, &ifr);
+}
+
+static int nsim_ethtool_ioctl(const struct nsim_port *p, void *cmd)
+{
+	struct ifreq ifr = { .ifr_data = cmd };
+
+	return nsim_port_ifreq(p, SIOCETHTOOL, &ifr);
+}
+
+int nsim_ntuple_add(const struct nsim_port *p, struct ethtool_rx_flow_spec *fs)
+{
+	struct ethtool_rxnfc nfc = { .cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs };
+	int ret;
+
+	ret = nsim_ethtool_ioctl(p, &nfc);
+	fs->location = nfc.fs.location;
+	return ret;
+}
+
+int nsim_ntuple_del(const struct nsim_port *p, __u32 loc)
+{
+	struct ethtool_rxnfc nfc = { .cmd = ETHTOOL_SRXCLSRLDEL };
+
+	nfc.fs.location = loc;
+	return nsim_ethtool_ioctl(p, &nfc);
+}
+
+int nsim_ntuple_count(const struct nsim_port *p)
+{
+	struct ethtool_rxnfc nfc = { .cmd = ETHTOOL_GRXCLSRLCNT };
+	int ret;
+
+	ret = nsim_ethtool_ioctl(p, &nfc);
+	return ret ? ret : (int)nfc.rule_cnt;
+}
+
+/* Generic netlink, just enough for two requests. */
+struct nsim_nl {
+	int fd;
+	__u32 seq;
+	char buf[16384];
+};
+
+static struct nlattr *nsim_nla_put(struct nlmsghdr *nlh, int type,
+				   const void *data, int len)
+{
+	struct nlattr *nla = (void *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	nla->nla_type = type;
+	nla->nla_len = NLA_HDRLEN + len;
+	if (len)
+		memcpy((char *)nla + NLA_HDRLEN, data, len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(nla->nla_len);
+	return nla;
+}
+
+static void nsim_nla_end(struct nlmsghdr *nlh, struct nlattr *nest)
+{
+	nest->nla_len = (char *)nlh + nlh->nlmsg_len - (char *)nest;
+}
+
+static struct nlmsghdr *nsim_genl_msg(struct nsim_nl *nl, int family, int cmd,
+				      int flags)
+{
+	struct nlmsghdr *nlh = (void *)nl->buf;
+	struct genlmsghdr *g;
+
+	memset(nl->buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	g = NLMSG_DATA(nlh);
+	g->cmd = cmd;
+	g->version = 1;
+	return nlh;
+}
+
+typedef int (*nsim_nl_cb)(const struct nlmsghdr *nlh, void *arg);
+
+/* Sends the request in nl->buf, feeds replies to @cb until the ack. */
+static int nsim_nl_talk(struct nsim_nl *nl, nsim_nl_cb cb, void *arg,
+			char *msg, size_t msg_len)
+{
+	struct nlmsghdr *nlh = (void *)nl->buf;
+	unsigned int len;
+	ssize_t n;
+	int ret;
+
+	if (send(nl->fd, nl->buf, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(nl->fd, nl->buf, sizeof(nl->buf), 0);
+		if (n < 0)
+			return -errno;
+		len = n;
+		for (nlh = (void *)nl->buf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR ||
+			    nlh->nlmsg_type == NLMSG_DONE) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+				const struct nlattr *a;
+				int alen;
+
+				ret = nlh->nlmsg_type == NLMSG_DONE ? 0 : e->error;
+				if (!msg || nlh->nlmsg_type == NLMSG_DONE ||
+				    !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+					return ret;
+				a = (void *)((char *)e + sizeof(*e) +
+					     ((nlh->nlmsg_flags & NLM_F_CAPPED) ? 0 :
+					      NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN));
+				alen = (char *)nlh + nlh->nlmsg_len - (char *)a;
+				for (; nsim_nla_ok(a, alen); a = nsim_nla_next(a, &alen))
+					if (a->nla_type == NLMSGERR_ATTR_MSG)
+						snprintf(msg, msg_len, "%s",
+							 (char *)a + NLA_HDRLEN);
+				return ret;
+			}
+			if (cb) {
+				ret = cb(nlh, arg);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+}
+
+static int nsim_family_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len))
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			*(int *)arg = *(__u16 *)((char *)a + NLA_HDRLEN);
+	return 0;
+}
+
+static int nsim_nl_open(struct nsim_nl *nl, const char *family)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nlmsghdr *nlh;
+	int one = 1, id = 0, ret;
+
+	nl->seq = 0;
+	nl->fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	if (nl->fd < 0)
+		return -errno;
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (bind(nl->fd, (void *)&sa, sizeof(sa))) {
+		ret = -errno;
+		goto err_close;
+	}
+	nlh = nsim_genl_msg(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	nsim_nla_put(nlh, CTRL_ATTR_FAMILY_NAME, family, strlen(family) + 1);
+	ret = nsim_nl_talk(nl, nsim_family_cb, &id, NULL, 0);
+	if (ret)
+		goto err_close;
+	if (!id) {
+		ret = -ENOENT;
+		goto err_close;
+	}
+	return id;
+
+err_close:
+	close(nl->fd);
+	return ret;
+}
+
+int nsim_rings_set(const struct nsim_port *p, int hds, long thresh,
+		   long buf_len, char *msg, size_t msg_len)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	struct nsim_nl *nl;
+	int id, ret;
+	__u32 v;
+	__u8 b;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	id = nsim_nl_open(nl, ETHTOOL_GENL_NAME);
+	if (id < 0) {
+		free(nl);
+		return id;
+	}
+	nlh = nsim_genl_msg(nl, id, ETHTOOL_MSG_RINGS_SET, 0);
+	nest = nsim_nla_put(nlh, ETHTOOL_A_RINGS_HEADER | NLA_F_NESTED, NULL, 0);
+	v = p->ifindex;
+	nsim_nla_put(nlh, ETHTOOL_A_HEADER_DEV_INDEX, &v, sizeof(v));
+	nsim_nla_end(nlh, nest);
+	if (hds >= 0) {
+		b = hds ? ETHTOOL_TCP_DATA_SPLIT_ENABLED :
+			  ETHTOOL_TCP_DATA_SPLIT_DISABLED;
+		nsim_nla_put(nlh, ETHTOOL_A_RINGS_TCP_DATA_SPLIT, &b, sizeof(b));
+	}
+	if (thresh >= 0) {
+		v = thresh;
+		nsim_nla_put(nlh, ETHTOOL_A_RINGS_HDS_THRESH, &v, sizeof(v));
+	}
+	if (buf_len >= 0) {
+		v = buf_len;
+		nsim_nla_put(nlh, ETHTOOL_A_RINGS_RX_BUF_LEN, &v, sizeof(v));
+	}
+	if (msg && msg_len)
+		msg[0] = 0;
+	ret = nsim_nl_talk(nl, NULL, NULL, msg, msg_len);
+	close(nl->fd);
+	free(nl);
+	return ret;
+}
+
+struct nsim_qstats_arg {
+	int queue;
+	struct nsim_qstats *q;
+};
+
+static __u64 nsim_nla_uint(const struct nlattr *a)
+{
+	const void *d = (const char *)a + NLA_HDRLEN;
+
+	if (a->nla_len - NLA_HDRLEN == 8)
+		return *(const __u64 *)d;
+	return *(const __u32 *)d;
+}
+
+static int nsim_qstats_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	struct nsim_qstats_arg *qa = arg;
+	struct nsim_qstats s = {};
+	int type = -1, id = -1;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type) {
+		case NETDEV_A_QSTATS_QUEUE_TYPE:
+			type = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_QUEUE_ID:
+			id = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_RX_PACKETS:
+			s.packets = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_RX_BYTES:
+			s.bytes = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_RX_ALLOC_FAIL:
+			s.alloc_fail = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_RX_HW_DROPS:
+			s.hw_drops = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QSTATS_RX_HW_DROP_OVERRUNS:
+			s.hw_drop_overruns = nsim_nla_uint(a);
+			break;
+		}
+	}
+	if (qa->queue < 0 || (type == NETDEV_QUEUE_TYPE_RX && id == qa->queue))
+		*qa->q = s;
+	return 0;
+}
+
+int nsim_qstats(const struct nsim_port *p, int queue, struct nsim_qstats *q)
+{
+	struct nsim_qstats_arg qa = { .queue = queue, .q = q };
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	__u32 v;
+	int id, ret;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
+	if (id < 0) {
+		free(nl);
+		return id;
+	}
+	nlh = nsim_genl_msg(nl, id, NETDEV_CMD_QSTATS_GET, NLM_F_DUMP);
+	v = p->ifindex;
+	nsim_nla_put(nlh, NETDEV_A_QSTATS_IFINDEX, &v, sizeof(v));
+	if (queue >= 0) {
+		v = NETDEV_QSTATS_SCOPE_QUEUE;
+		nsim_nla_put(nlh, NETDEV_A_QSTATS_SCOPE, &v, sizeof(v));
+	}
+	memset(q, 0xff, sizeof(*q));
+	ret = nsim_nl_talk(nl, nsim_qstats_cb, &qa, NULL, 0);
+	close(nl->fd);
+	free(nl);
+	if (!ret && q->packets == ~0ULL)
+		ret = -ENOENT;
+	return ret;
+}
+
+int nsim_rx_stats(const struct nsim_port *p, unsigned int queue,
+		  struct nsim_rxq *q)
+{
+	char path[160], line[512];
+	unsigned int idx;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/rx_stats", p->dfs);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %u %u",
+			   &idx, &q->packets, &q->bytes, &q->alloc_fail,
+			   &q->hw_drops, &q->too_long, &q->overruns,
+			   &q->hds_split, &q->dma_bytes, &q->cpu_copy_bytes,
+			   &q->niov_bytes, &q->buf_len, &q->hds) == 13 &&
+		    idx == queue) {
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+int nsim_link_stat(const struct nsim_port *p, const char *name, __u64 *val)
+{
+	char path[160];
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
+		 p->ifname, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu", val) != 1)
+		ret = -EIO;
+	fclose(f);
+	return ret;
+}
+
+int nsim_debugfs_write(const struct nsim_port *p, const char *file,
+		       const char *fmt, ...)
+{
+	char path[160], buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", p->dfs, file);
+	return nsim_write(path, "%s", buf);
+}
+
+static size_t nsim_hdr_len(const struct nsim_flow *flow)
+{
+	return ETH_HLEN + (flow && flow->udp4 ?
+			   sizeof(struct iphdr) + sizeof(struct udphdr) : 0);
+}
+
+static __u16 nsim_ip_csum(const void *data, size_t len)
+{
+	const __u16 *w = data;
+	__u32 sum = 0;
+
+	while (len > 1) {
+		sum += *w++;
+		len -= 2;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+size_t nsim_build_frame(void *buf, size_t len, __u32 seq,
+			const struct nsim_port *from, const struct nsim_port *to,
+			const struct nsim_flow *flow)
+{
+	size_t hlen = nsim_hdr_len(flow);
+	struct ethhdr *eth = buf;
+	unsigned char *p = buf;
+
+	if (len < hlen + sizeof(seq))
+		len = hlen + sizeof(seq);
+	memcpy(eth->h_dest, to->mac, ETH_ALEN);
+	memcpy(eth->h_source, from->mac, ETH_ALEN);
+	eth->h_proto = htons(NSIM_ETH_P_TEST);
+	if (flow && flow->udp4) {
+		struct iphdr *ip = (void *)(p + ETH_HLEN);
+		struct udphdr *udp = (void *)(ip + 1);
+
+		eth->h_proto = htons(ETH_P_IP);
+		memset(ip, 0, sizeof(*ip));
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		ip->tot_len = htons(len - ETH_HLEN);
+		ip->saddr = flow->saddr;
+		ip->daddr = flow->daddr;
+		ip->check = nsim_ip_csum(ip, sizeof(*ip));
+		udp->source = htons(flow->sport);
+		udp->dest = htons(flow->dport);
+		udp->len = htons(len - ETH_HLEN - sizeof(*ip));
+		udp->check = 0;
+	}
+	memcpy(p + hlen, &seq, sizeof(seq));
+	vhost_guest_pattern(p + hlen + sizeof(seq), len - hlen - sizeof(seq),
+			    seq);
+	return len;
+}
+
+int nsim_check_frame(const void *buf, size_t len, size_t want_len,
+		     const struct nsim_port *from, const struct nsim_port *to,
+		     const struct nsim_flow *flow, __u32 *seq)
+{
+	static unsigned char want[VHOST_GUEST_MAX_FRAME];
+	size_t hlen = nsim_hdr_len(flow);
+
+	if (len < hlen + sizeof(*seq))
+		return -EPROTO;
+	memcpy(seq, (const char *)buf + hlen, sizeof(*seq));
+	if (len != want_len)
+		return -EMSGSIZE;
+	nsim_build_frame(want, want_len, *seq, from, to, flow);
+	return memcmp(want, buf, len) ? -EILSEQ : 0;
+}
+
+int nsim_tx_open(const struct nsim_port *p)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = p->ifindex,
+		.sll_protocol = 0,
+	};
+	int fd;
+
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (void *)&sll, sizeof(sll))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int nsim_rx_open(const struct nsim_port *p, unsigned int nq, int *fds)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = p->ifindex,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	int group = (getpid() & 0xffff) | (PACKET_FANOUT_QM << 16);
+	int rcvbuf = 8 << 20;
+	unsigned int i;
+
+	for (i = 0; i < nq; i++) {
+		fds[i] = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		if (fds[i] < 0)
+			goto err_close;
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			   sizeof(rcvbuf));
+		if (bind(fds[i], (void *)&sll, sizeof(sll)) ||
+		    setsockopt(fds[i], SOL_PACKET, PACKET_FANOUT, &group,
+			       sizeof(group))) {
+			close(fds[i]);
+			goto err_close;
+		}
+	}
+	return 0;
+
+err_close:
+	while (i--)
+		close(fds[i]);
+	return -errno;
+}
+
+int nsim_rx_frame(const int *fds, unsigned int nq, void *buf, size_t len,
+		  unsigned int *queue, int timeout_ms)
+{
+	struct pollfd pfd[NSIM_MAX_QUEUES];
+	struct sockaddr_ll sll;
+	socklen_t slen;
+	unsigned int i;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		for (i = 0; i < nq; i++)
+			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		ret = poll(pfd, nq, timeout_ms);
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		for (i = 0; i < nq; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			slen = sizeof(sll);
+			n = recvfrom(fds[i], buf, len, MSG_DONTWAIT,
+				     (void *)&sll, &slen);
+			if (n < 0)
+				return -errno;
+			if (sll.sll_pkttype == PACKET_OUTGOING)
+				continue;
+			/* PACKET_FANOUT_QM hands socket i the frames whose
+			 * recorded queue mapping (RX queue + 1) is i mod nq.
+			 */
+			*queue = (i + nq - 1) % nq;
+			return n;
+		}
+	}
+}

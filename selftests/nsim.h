@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A pair of linked netdevsim ports, set up and driven the way a test on
+ * real hardware drives a NIC and its link partner: ethtool (ioctl and
+ * netlink), netdev netlink queue stats, AF_PACKET to send and receive.
+ *
+ * Every function returns 0 (or a count) or a negative errno.
+ */
+#ifndef __NSIM_H
+#define __NSIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+#include <linux/ethtool.h>
+#include <linux/types.h>
+
+#include "../../../kselftest.h"	/* __printf */
+
+#define NSIM_MAX_QUEUES		16
+/* Ethertype of the test frames that carry no IP header. */
+#define NSIM_ETH_P_TEST		0x88b5
+
+struct nsim_port {
+	unsigned int dev_id;
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	unsigned char mac[6];
+	char dfs[128];		/* debugfs directory of the port */
+};
+
+/* What a test frame carries above Ethernet. */
+struct nsim_flow {
+	bool udp4;		/* IPv4 + UDP, otherwise NSIM_ETH_P_TEST */
+	__u32 saddr, daddr;	/* network order */
+	__u16 sport, dport;	/* host order */
+};
+
+/* Per-queue counters from debugfs rx_stats. */
+struct nsim_rxq {
+	__u64 packets, bytes, alloc_fail, hw_drops, too_long, overruns;
+	__u64 hds_split, dma_bytes, cpu_copy_bytes, niov_bytes;
+	unsigned int buf_len, hds;
+};
+
+struct nsim_qstats {
+	__u64 packets, bytes, alloc_fail, hw_drops, hw_drop_overruns;
+};
+
+int nsim_pair_create(struct nsim_port *a, struct nsim_port *b,
+		     unsigned int queues);
+void nsim_pair_destroy(struct nsim_port *a, struct nsim_port *b);
+int nsim_set_mtu(const struct nsim_port *p, unsigned int mtu);
+__printf(1, 2) int nsim_run(const char *fmt, ...);
+
+/* ethtool netlink rings-set; hds/thresh/buf_len < 0 leave a value as is. */
+int nsim_rings_set(const struct nsim_port *p, int hds, long thresh,
+		   long buf_len, char *msg, size_t msg_len);
+int nsim_ntuple_add(const struct nsim_port *p, struct ethtool_rx_flow_spec *fs);
+int nsim_ntuple_del(const struct nsim_port *p, __u32 loc);
+int nsim_ntuple_count(const struct nsim_port *p);
+int nsim_rx_stats(const struct nsim_port *p, unsigned int queue,
+		  struct nsim_rxq *q);
+/* queue < 0: the device's total (every queue plus the base). */
+int nsim_qstats(const struct nsim_port *p, int queue, struct nsim_qstats *q);
+int nsim_link_stat(const struct nsim_port *p, const char *name, __u64 *val);
+__printf(3, 4)
+int nsim_debugfs_write(const struct nsim_port *p, const char *file,
+		       const char *fmt, ...);
+
+size_t nsim_build_frame(void *buf, size_t len, __u32 seq,
+			const struct nsim_port *from, const struct nsim_port *to,
+			const struct nsim_flow *flow);
+/* Checks a received frame against what nsim_build_frame() made. */
+int nsim_check_frame(const void *buf, size_t len, size_t want_len,
+		     const struct nsim_port *from, const struct nsim_port *to,
+		     const struct nsim_flow *flow, __u32 *seq);
+
+int nsim_tx_open(const struct nsim_port *p);
+/* One AF_PACKET socket per RX queue, in a PACKET_FANOUT_QM group. */
+int nsim_rx_open(const struct nsim_port *p, unsigned int nq, int *fds);
+/* Receives one frame from any of @fds; returns its length and queue. */
+int nsim_rx_frame(const int *fds, unsigned int nq, void *buf, size_t len,
+		  unsigned int *queue, int timeout_ms);
+
+#endif
