@@ -12,8 +12,9 @@ pkgs=(
 	# the VM: QEMU and what virtme-ng needs to run
 	busybox-static file python3-argcomplete python3-pkg-resources
 	python3-requests qemu-system-x86 udev
-	# inside the VM, the tests
-	ethtool iproute2 procps
+	# inside the VM, the tests (the stock netdevsim tests: ping, socat,
+	# and the YNL Python library's YAML parser)
+	ethtool iproute2 iputils-ping procps python3-yaml socat
 )
 
 missing=()

@@ -18,6 +18,8 @@ cd /tmp || exit 1
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
+# nsim_stock.sh runs the kernel's own netdevsim tests from their source.
+export KSFT_SRC=$build/linux/tools/testing/selftests
 
 args=()
 if [ -n "$pattern" ]; then
