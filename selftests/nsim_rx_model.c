@@ -150,7 +150,7 @@ static __u64 sum_field(const struct nsim_port *p, size_t off)
  * rx-buf-len bytes (frames past MAX_SKB_FRAGS buffers would be dropped
  * and counted as too_long, none here).
  */
-TEST_F(nsim, dma_integrity)
+TEST_F_TIMEOUT(nsim, dma_integrity, 120)
 {
 	static const size_t sizes[] = {
 		60, 61, 64, 127, 128, 500, 1000, 1023, 1024, 1025, 1514,
@@ -190,7 +190,7 @@ TEST_F(nsim, dma_integrity)
 }
 
 /* A stream of frames keeps its order and content across buffer reuse. */
-TEST_F(nsim, stream)
+TEST_F_TIMEOUT(nsim, stream, 300)
 {
 	unsigned int i, seed = 7;
 	size_t len;
@@ -406,7 +406,7 @@ static void *restart_loop(void *arg)
 /* Queue restarts while frames flow lose nothing that is not counted:
  * received + B's drops (hw_drops, rx_dropped) + A's tx_dropped == sent.
  */
-TEST_F(nsim, restart_under_traffic)
+TEST_F_TIMEOUT(nsim, restart_under_traffic, 300)
 {
 	struct restarter r = { .p = &self->l.b };
 	__u64 rxd0, rxd1, txd0, txd1;

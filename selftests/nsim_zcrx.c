@@ -233,7 +233,7 @@ FIXTURE_TEARDOWN(zcrx)
 	nsim_pair_destroy(&self->a, &self->b);
 }
 
-TEST_F(zcrx, stream)
+TEST_F_TIMEOUT(zcrx, stream, 600)
 {
 	unsigned int head, tail, mask;
 	struct nsim_rxq q0, q1;
