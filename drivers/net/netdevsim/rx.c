@@ -262,10 +262,12 @@ static void nsim_rx_meta(struct sk_buff *skb, struct nsim_rq *rq,
 	if (skb_vlan_tag_present(wire))
 		__vlan_hwaccel_put_tag(skb, wire->vlan_proto,
 				       skb_vlan_tag_get(wire));
-	if (wire->l4_hash || wire->sw_hash)
+	if (wire->hash)
 		skb_set_hash(skb, wire->hash, wire->l4_hash ?
 			     PKT_HASH_TYPE_L4 : PKT_HASH_TYPE_L3);
 	skb_ext_copy(skb, wire);
+	/* PSP (nsim_do_psp) decrypted it on the way */
+	skb_copy_decrypted(skb, wire);
 }
 
 /**

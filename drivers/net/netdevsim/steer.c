@@ -23,6 +23,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
+#include <net/ip.h>
 #include <net/netdev_lock.h>
 
 #include "netdevsim.h"
@@ -79,7 +80,8 @@ static void nsim_flow_parse(const struct sk_buff *skb, struct nsim_flow *f)
 		f->addr4[0] = iph->saddr;
 		f->addr4[1] = iph->daddr;
 		f->l4proto = iph->protocol;
-		if (iph->frag_off & htons(IP_OFFSET))
+		/* Every fragment of a datagram hashes the same: no ports */
+		if (ip_is_fragment(iph))
 			return;
 		off += iph->ihl * 4;
 	} else if (f->proto == htons(ETH_P_IPV6)) {
@@ -234,7 +236,7 @@ int nsim_rx_steer(struct netdevsim *ns, struct sk_buff *skb)
 	u32 hash;
 
 	nq = READ_ONCE(dev->real_num_rx_queues);
-	if (!ns->steer.nrules && !netif_is_rxfh_configured(dev))
+	if (!READ_ONCE(ns->steer.nrules) && !netif_is_rxfh_configured(dev))
 		return skb_get_queue_mapping(skb) % dev->num_rx_queues;
 
 	nsim_flow_parse(skb, &f);
@@ -246,12 +248,13 @@ int nsim_rx_steer(struct netdevsim *ns, struct sk_buff *skb)
 				continue;
 			if (rule->fs.ring_cookie == RX_CLS_FLOW_DISC)
 				return -1;
-			return rule->fs.ring_cookie % nq;
+			return (u32)rule->fs.ring_cookie % nq;
 		}
 	}
 
-	if (!netif_is_rxfh_configured(dev) ||
-	    (f.proto != htons(ETH_P_IP) && f.proto != htons(ETH_P_IPV6)))
+	if (!netif_is_rxfh_configured(dev))
+		return skb_get_queue_mapping(skb) % dev->num_rx_queues;
+	if (f.proto != htons(ETH_P_IP) && f.proto != htons(ETH_P_IPV6))
 		return 0;
 
 	/* The key and table are written under the instance lock while
