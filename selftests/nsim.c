@@ -735,3 +735,126 @@ int nsim_rx_frame(const int *fds, unsigned int nq, void *buf, size_t len,
 		}
 	}
 }
+
+struct nsim_queue_arg {
+	int id;
+	int lease_ifindex;
+	int lease_queue;
+};
+
+static void nsim_parse_lease(const struct nlattr *nest,
+			     struct nsim_queue_arg *qa)
+{
+	const struct nlattr *a = (const void *)((const char *)nest + NLA_HDRLEN);
+	int len = nest->nla_len - NLA_HDRLEN;
+	const struct nlattr *q;
+	int qlen;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		if ((a->nla_type & NLA_TYPE_MASK) == NETDEV_A_LEASE_IFINDEX)
+			qa->lease_ifindex = nsim_nla_uint(a);
+		if ((a->nla_type & NLA_TYPE_MASK) != NETDEV_A_LEASE_QUEUE)
+			continue;
+		q = (const void *)((const char *)a + NLA_HDRLEN);
+		qlen = a->nla_len - NLA_HDRLEN;
+		for (; nsim_nla_ok(q, qlen); q = nsim_nla_next(q, &qlen))
+			if (q->nla_type == NETDEV_A_QUEUE_ID)
+				qa->lease_queue = nsim_nla_uint(q);
+	}
+}
+
+static int nsim_queue_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	struct nsim_queue_arg *qa = arg;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_QUEUE_ID:
+			qa->id = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_QUEUE_LEASE:
+			nsim_parse_lease(a, qa);
+			break;
+		}
+	}
+	return 0;
+}
+
+int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
+		     char *msg, size_t msg_len)
+{
+	struct nsim_queue_arg qa = { .id = -1 };
+	struct nlattr *lease, *queue;
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int id, ret;
+	__u32 v;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
+	if (id < 0) {
+		free(nl);
+		return id;
+	}
+	nlh = nsim_genl_msg(nl, id, NETDEV_CMD_QUEUE_CREATE, 0);
+	v = ifindex;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_IFINDEX, &v, sizeof(v));
+	v = NETDEV_QUEUE_TYPE_RX;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
+	lease = nsim_nla_put(nlh, NETDEV_A_QUEUE_LEASE | NLA_F_NESTED, NULL, 0);
+	v = phys_ifindex;
+	nsim_nla_put(nlh, NETDEV_A_LEASE_IFINDEX, &v, sizeof(v));
+	queue = nsim_nla_put(nlh, NETDEV_A_LEASE_QUEUE | NLA_F_NESTED, NULL, 0);
+	v = phys_queue;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_ID, &v, sizeof(v));
+	v = NETDEV_QUEUE_TYPE_RX;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
+	nsim_nla_end(nlh, queue);
+	nsim_nla_end(nlh, lease);
+	if (msg && msg_len)
+		msg[0] = 0;
+	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, msg, msg_len);
+	close(nl->fd);
+	free(nl);
+	if (ret)
+		return ret;
+	return qa.id < 0 ? -EPROTO : qa.id;
+}
+
+int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
+			 int *lease_queue)
+{
+	struct nsim_queue_arg qa = {
+		.id = -1, .lease_ifindex = -1, .lease_queue = -1,
+	};
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int id, ret;
+	__u32 v;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
+	if (id < 0) {
+		free(nl);
+		return id;
+	}
+	nlh = nsim_genl_msg(nl, id, NETDEV_CMD_QUEUE_GET, 0);
+	v = ifindex;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_IFINDEX, &v, sizeof(v));
+	v = queue;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_ID, &v, sizeof(v));
+	v = NETDEV_QUEUE_TYPE_RX;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
+	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, NULL, 0);
+	close(nl->fd);
+	free(nl);
+	*lease_ifindex = qa.lease_ifindex;
+	*lease_queue = qa.lease_queue;
+	return ret;
+}

@@ -63,6 +63,14 @@ int nsim_rx_stats(const struct nsim_port *p, unsigned int queue,
 		  struct nsim_rxq *q);
 /* queue < 0: the device's total (every queue plus the base). */
 int nsim_qstats(const struct nsim_port *p, int queue, struct nsim_qstats *q);
+/* netdev netlink queue-create with a lease of @phys_queue of @phys_ifindex
+ * on the virtual device @ifindex; returns the new queue's id.
+ */
+int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
+		     char *msg, size_t msg_len);
+/* queue-get of an RX queue; the lease's ifindex and queue, or -1. */
+int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
+			 int *lease_queue);
 int nsim_link_stat(const struct nsim_port *p, const char *name, __u64 *val);
 __printf(3, 4)
 int nsim_debugfs_write(const struct nsim_port *p, const char *file,
