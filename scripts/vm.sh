@@ -41,7 +41,18 @@ vng=(env PYTHONPATH="$vng_dir/usr/lib/python3/dist-packages" PATH="$vng_dir/usr/
      --append "root=/dev/root")
 # Linux 7.3 no longer falls back to the name /dev/root when root= is absent,
 # and virtme-ng 1.35 relies on that fallback for the 9p root's mount tag.
-[ -w /dev/kvm ] || vng+=(--disable-kvm)
+# Some machines have a /dev/kvm that cannot run a guest (nested KVM that
+# rejects the host CPU's MSRs): probe it with a stopped VM, fall back to TCG.
+kvm_works() {
+	[ -w /dev/kvm ] || return 1
+	timeout 3 qemu-system-x86_64 -accel kvm -cpu host -M pc -m 64 \
+		-display none -nodefaults -no-reboot -S >/dev/null 2>&1
+	[ $? = 124 ]
+}
+if ! kvm_works; then
+	[ -e /dev/kvm ] && echo "vm: /dev/kvm cannot run a guest here; using TCG"
+	vng+=(--disable-kvm)
+fi
 
 case "$mode" in
 shell)

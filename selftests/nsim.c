@@ -740,7 +740,54 @@ struct nsim_queue_arg {
 	int id;
 	int lease_ifindex;
 	int lease_queue;
+	struct nsim_vhost_stats *vhost;
+	bool has_vhost;
 };
+
+/* A netdev netlink request for @cmd in a socket of its own; the caller
+ * adds attributes to *@nlh, talks, closes nl->fd and frees nl.
+ */
+static struct nsim_nl *nsim_netdev_req(int cmd, int flags,
+				       struct nlmsghdr **nlh, int *err)
+{
+	struct nsim_nl *nl;
+	int id;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
+	if (id < 0) {
+		free(nl);
+		*err = id;
+		return NULL;
+	}
+	*nlh = nsim_genl_msg(nl, id, cmd, flags);
+	return nl;
+}
+
+static void nsim_netdev_done(struct nsim_nl *nl)
+{
+	close(nl->fd);
+	free(nl);
+}
+
+static void nsim_parse_vhost(const struct nlattr *nest,
+			     struct nsim_vhost_stats *vs)
+{
+	const struct nlattr *a = (const void *)((const char *)nest + NLA_HDRLEN);
+	int len = nest->nla_len - NLA_HDRLEN;
+	unsigned int type;
+
+	memset(vs, 0, sizeof(*vs));
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		type = a->nla_type & NLA_TYPE_MASK;
+		if (type < NSIM_VHOST_NSTATS)
+			vs->v[type] = nsim_nla_uint(a);
+	}
+}
 
 static void nsim_parse_lease(const struct nlattr *nest,
 			     struct nsim_queue_arg *qa)
@@ -777,6 +824,11 @@ static int nsim_queue_cb(const struct nlmsghdr *nlh, void *arg)
 		case NETDEV_A_QUEUE_LEASE:
 			nsim_parse_lease(a, qa);
 			break;
+		case NETDEV_A_QUEUE_VHOST:
+			qa->has_vhost = true;
+			if (qa->vhost)
+				nsim_parse_vhost(a, qa->vhost);
+			break;
 		}
 	}
 	return 0;
@@ -789,18 +841,12 @@ int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 	struct nlattr *lease, *queue;
 	struct nlmsghdr *nlh;
 	struct nsim_nl *nl;
-	int id, ret;
+	int ret;
 	__u32 v;
 
-	nl = calloc(1, sizeof(*nl));
+	nl = nsim_netdev_req(NETDEV_CMD_QUEUE_CREATE, 0, &nlh, &ret);
 	if (!nl)
-		return -ENOMEM;
-	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
-	if (id < 0) {
-		free(nl);
-		return id;
-	}
-	nlh = nsim_genl_msg(nl, id, NETDEV_CMD_QUEUE_CREATE, 0);
+		return ret;
 	v = ifindex;
 	nsim_nla_put(nlh, NETDEV_A_QUEUE_IFINDEX, &v, sizeof(v));
 	v = NETDEV_QUEUE_TYPE_RX;
@@ -818,11 +864,32 @@ int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 	if (msg && msg_len)
 		msg[0] = 0;
 	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, msg, msg_len);
-	close(nl->fd);
-	free(nl);
+	nsim_netdev_done(nl);
 	if (ret)
 		return ret;
 	return qa.id < 0 ? -EPROTO : qa.id;
+}
+
+static int nsim_queue_get(int ifindex, unsigned int queue,
+			  struct nsim_queue_arg *qa)
+{
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int ret;
+	__u32 v;
+
+	nl = nsim_netdev_req(NETDEV_CMD_QUEUE_GET, 0, &nlh, &ret);
+	if (!nl)
+		return ret;
+	v = ifindex;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_IFINDEX, &v, sizeof(v));
+	v = queue;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_ID, &v, sizeof(v));
+	v = NETDEV_QUEUE_TYPE_RX;
+	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
+	ret = nsim_nl_talk(nl, nsim_queue_cb, qa, NULL, 0);
+	nsim_netdev_done(nl);
+	return ret;
 }
 
 int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
@@ -831,30 +898,69 @@ int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
 	struct nsim_queue_arg qa = {
 		.id = -1, .lease_ifindex = -1, .lease_queue = -1,
 	};
-	struct nlmsghdr *nlh;
-	struct nsim_nl *nl;
-	int id, ret;
-	__u32 v;
+	int ret;
 
-	nl = calloc(1, sizeof(*nl));
-	if (!nl)
-		return -ENOMEM;
-	id = nsim_nl_open(nl, NETDEV_FAMILY_NAME);
-	if (id < 0) {
-		free(nl);
-		return id;
-	}
-	nlh = nsim_genl_msg(nl, id, NETDEV_CMD_QUEUE_GET, 0);
-	v = ifindex;
-	nsim_nla_put(nlh, NETDEV_A_QUEUE_IFINDEX, &v, sizeof(v));
-	v = queue;
-	nsim_nla_put(nlh, NETDEV_A_QUEUE_ID, &v, sizeof(v));
-	v = NETDEV_QUEUE_TYPE_RX;
-	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
-	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, NULL, 0);
-	close(nl->fd);
-	free(nl);
+	ret = nsim_queue_get(ifindex, queue, &qa);
 	*lease_ifindex = qa.lease_ifindex;
 	*lease_queue = qa.lease_queue;
+	return ret;
+}
+
+int nsim_queue_vhost(int ifindex, unsigned int queue,
+		     struct nsim_vhost_stats *vs)
+{
+	struct nsim_queue_arg qa = { .id = -1, .vhost = vs };
+	int ret;
+
+	ret = nsim_queue_get(ifindex, queue, &qa);
+	if (ret)
+		return ret;
+	return qa.has_vhost ? 0 : -ENOENT;
+}
+
+struct nsim_pool_arg {
+	unsigned int pools;
+	__u64 inflight;
+};
+
+static int nsim_pool_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	struct nsim_pool_arg *pa = arg;
+	bool vhost = false;
+	__u64 inflight = 0;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_PAGE_POOL_INFLIGHT:
+			inflight = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_VHOST:
+			vhost = true;
+			break;
+		}
+	}
+	if (vhost) {
+		pa->pools++;
+		pa->inflight += inflight;
+	}
+	return 0;
+}
+
+int nsim_vhost_pools(unsigned int *pools, __u64 *inflight)
+{
+	struct nsim_pool_arg pa = {};
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int ret;
+
+	nl = nsim_netdev_req(NETDEV_CMD_PAGE_POOL_GET, NLM_F_DUMP, &nlh, &ret);
+	if (!nl)
+		return ret;
+	ret = nsim_nl_talk(nl, nsim_pool_cb, &pa, NULL, 0);
+	nsim_netdev_done(nl);
+	*pools = pa.pools;
+	*inflight = pa.inflight;
 	return ret;
 }

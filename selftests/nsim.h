@@ -43,6 +43,14 @@ struct nsim_rxq {
 	unsigned int buf_len, hds;
 };
 
+/* A vhost-net guest-bound queue's counters, by NETDEV_A_VHOST_PROVIDER_INFO_*
+ * attribute: v[NETDEV_A_VHOST_PROVIDER_INFO_ZC_FRAMES] and so on.
+ */
+#define NSIM_VHOST_NSTATS	32
+struct nsim_vhost_stats {
+	__u64 v[NSIM_VHOST_NSTATS];
+};
+
 struct nsim_qstats {
 	__u64 packets, bytes, alloc_fail, hw_drops, hw_drop_overruns;
 };
@@ -71,6 +79,13 @@ int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 /* queue-get of an RX queue; the lease's ifindex and queue, or -1. */
 int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
 			 int *lease_queue);
+/* queue-get's vhost nest of an RX queue; -ENOENT if the queue has none. */
+int nsim_queue_vhost(int ifindex, unsigned int queue,
+		     struct nsim_vhost_stats *vs);
+/* page-pool-get dump: the pools of vhost-net bindings, and their inflight
+ * buffers.
+ */
+int nsim_vhost_pools(unsigned int *pools, __u64 *inflight);
 int nsim_link_stat(const struct nsim_port *p, const char *name, __u64 *val);
 __printf(3, 4)
 int nsim_debugfs_write(const struct nsim_port *p, const char *file,

@@ -54,6 +54,7 @@ struct vhost_guest_vq {
 	__u16 last_used;	/* next used entry we consume */
 	int kick_fd;
 	int call_fd;
+	int err_fd;		/* VHOST_SET_VRING_ERR: the host's vq errors */
 };
 
 struct vhost_guest {
@@ -135,7 +136,8 @@ static int vg_vq_setup(struct vhost_guest *g, unsigned int idx, size_t off)
 
 	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vq->kick_fd < 0 || vq->call_fd < 0)
+	vq->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vq->kick_fd < 0 || vq->call_fd < 0 || vq->err_fd < 0)
 		return -errno;
 
 	state.index = idx;
@@ -163,7 +165,11 @@ static int vg_vq_setup(struct vhost_guest *g, unsigned int idx, size_t off)
 	if (ret)
 		return ret;
 	file.fd = vq->call_fd;
-	return vg_ioctl(g->vhost_fd, VHOST_SET_VRING_CALL, &file);
+	ret = vg_ioctl(g->vhost_fd, VHOST_SET_VRING_CALL, &file);
+	if (ret)
+		return ret;
+	file.fd = vq->err_fd;
+	return vg_ioctl(g->vhost_fd, VHOST_SET_VRING_ERR, &file);
 }
 
 static int vg_set_features(struct vhost_guest *g)
@@ -218,6 +224,7 @@ int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opt
 	for (i = 0; i < VHOST_GUEST_NUM_VQS; i++) {
 		g->vqs[i].kick_fd = -1;
 		g->vqs[i].call_fd = -1;
+		g->vqs[i].err_fd = -1;
 	}
 
 	if (opts)
@@ -321,6 +328,7 @@ void vhost_guest_close(struct vhost_guest *g)
 	for (i = 0; i < VHOST_GUEST_NUM_VQS; i++) {
 		vg_close_fd(&g->vqs[i].kick_fd);
 		vg_close_fd(&g->vqs[i].call_fd);
+		vg_close_fd(&g->vqs[i].err_fd);
 	}
 	if (g->mem)
 		munmap(g->mem, g->opts.mem_size);
@@ -609,6 +617,47 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
 	g->stats.rx_frames++;
 	g->stats.rx_bytes += f->len;
 	return 0;
+}
+
+int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed)
+{
+	struct vhost_guest_vq *vq = &g->vqs[VHOST_GUEST_RX_VQ];
+	unsigned int n = 0;
+	const unsigned char *buf;
+	__u32 len;
+	size_t i;
+	__u16 id;
+	int ret;
+
+	*zeroed = 0;
+	for (;;) {
+		__u16 idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+
+		if (idx == vq->last_used)
+			return n;
+		ret = vg_pop_used(g, vq, &id, &len);
+		if (ret)
+			return ret;
+		if (len)
+			return -EPROTO;
+		buf = vg_buf(g, id);
+		for (i = 0; i < g->opts.buf_len && !buf[i]; i++)
+			;
+		if (i == g->opts.buf_len)
+			(*zeroed)++;
+		n++;
+	}
+}
+
+__u64 vhost_guest_vq_errors(struct vhost_guest *g)
+{
+	unsigned int i;
+	__u64 cnt;
+
+	for (i = 0; i < VHOST_GUEST_NUM_VQS; i++)
+		if (read(g->vqs[i].err_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+			g->stats.vq_errors += cnt;
+	return g->stats.vq_errors;
 }
 
 int vhost_guest_inject(struct vhost_guest *g, const void *frame, size_t len)

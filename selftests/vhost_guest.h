@@ -87,6 +87,7 @@ struct vhost_guest_stats {
 	__u64 rx_frames;
 	__u64 rx_bytes;
 	__u64 rx_calls;
+	__u64 vq_errors;
 };
 
 struct vhost_guest;
@@ -123,6 +124,17 @@ unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g);
  */
 int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
 			int timeout_ms);
+
+/*
+ * Take back the RX buffers the host returned unused (used length 0), as
+ * vhost-net does when a guest-bound queue is unbound; stops at the first
+ * entry not available yet.  Returns how many, or -EPROTO if an entry has
+ * a length; *@zeroed counts those whose every byte is 0.
+ */
+int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed);
+
+/* Errors vhost signalled on either virtqueue (VHOST_SET_VRING_ERR) so far. */
+__u64 vhost_guest_vq_errors(struct vhost_guest *g);
 
 /*
  * Send @len bytes as one Ethernet frame out of the backend interface, from

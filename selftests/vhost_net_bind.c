@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A guest-bound RX queue on netdevsim: queue 3 of the NIC is leased to a
+ * macvtap, the userspace guest attaches that macvtap to vhost-net, and
+ * the NIC then receives into the guest's own buffers.  Frames steered to
+ * the queue arrive byte for byte with no payload copied by the host CPU;
+ * frames from other queues take the ordinary path; unbinding gives the
+ * buffers back zeroed; every teardown, with traffic flowing, leaves no
+ * page pool of the binding behind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <linux/netdev.h>
+#include <net/if.h>
+
+#include "../../../kselftest_harness.h"
+#include "nsim.h"
+#include "vhost_guest.h"
+
+#define NQ		4
+#define QB		3	/* the bound queue */
+#define MTU		9000
+#define BUF_LEN		4096ULL	/* one guest page per buffer */
+#define RING		256U
+#define HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
+/* What netdevsim's header/data split puts in the header buffer of a
+ * test frame (no IP header): the Ethernet header.
+ */
+#define SPLIT_LEN	14
+
+#define VS(s, name)	((s).v[NETDEV_A_VHOST_PROVIDER_INFO_ ## name])
+
+static struct vhost_guest_frame frame;
+
+FIXTURE(bind)
+{
+	struct nsim_port a, b;	/* a sends; b has the macvtap */
+	struct nsim_port mvt;	/* the macvtap: name, ifindex, MAC */
+	int mvt_queue;		/* its queue that leases b's QB */
+	int tap_fd;
+	int tx_fd;
+	struct vhost_guest *g;
+};
+
+static int mvt_create(struct nsim_port *mvt, const struct nsim_port *lower)
+{
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(mvt->ifname, sizeof(mvt->ifname), "mvb%d", getpid() % 10000);
+	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
+		     lower->ifname, mvt->ifname) ||
+	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+		     mvt->ifname) ||
+	    nsim_run("ip link set %s mtu %d up", mvt->ifname, MTU))
+		return -EIO;
+	mvt->ifindex = if_nametoindex(mvt->ifname);
+	if (!mvt->ifindex)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", mvt->ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mvt->mac[0],
+		   &mvt->mac[1], &mvt->mac[2], &mvt->mac[3], &mvt->mac[4],
+		   &mvt->mac[5]);
+	fclose(f);
+	return n == 6 ? 0 : -EPROTO;
+}
+
+static int tap_open(int ifindex)
+{
+	int hdr_len = HDR_LEN;
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/tap%d", ifindex);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) ||
+	    ioctl(fd, TUNSETOFFLOAD, 0UL)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int guest_start(struct vhost_guest **gp, int tap_fd)
+{
+	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
+	int ret;
+
+	ret = vhost_guest_open(gp, &opts);
+	if (ret)
+		return ret;
+	ret = vhost_guest_set_backend_fd(*gp, tap_fd);
+	if (!ret)
+		ret = vhost_guest_rx_post(*gp, RING);
+	if (ret < 0) {
+		vhost_guest_close(*gp);
+		*gp = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+FIXTURE_SETUP(bind)
+{
+	char msg[256];
+	int ret;
+
+	if (access("/sys/bus/netdevsim/new_device", W_OK))
+		SKIP(return, "netdevsim is not available (CONFIG_NETDEVSIM)");
+	if (access("/dev/vhost-net", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-net is not available (CONFIG_VHOST_NET)");
+	self->tap_fd = -1;
+	self->tx_fd = -1;
+
+	ret = nsim_pair_create(&self->a, &self->b, NQ);
+	ASSERT_EQ(0, ret) TH_LOG("netdevsim pair: %s", strerror(-ret));
+	ASSERT_EQ(0, nsim_set_mtu(&self->a, MTU));
+	ASSERT_EQ(0, nsim_set_mtu(&self->b, MTU));
+	/* Memory providers need header/data split */
+	ret = nsim_rings_set(&self->b, 1, 0, -1, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
+
+	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
+	/* The guest's frames to QB, everything else elsewhere */
+	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
+	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %02x:%02x:%02x:%02x:%02x:%02x action %d >/dev/null",
+			      self->b.ifname, self->mvt.mac[0],
+			      self->mvt.mac[1], self->mvt.mac[2],
+			      self->mvt.mac[3], self->mvt.mac[4],
+			      self->mvt.mac[5], QB));
+	self->mvt_queue = nsim_queue_lease(self->mvt.ifindex, self->b.ifindex,
+					   QB, msg, sizeof(msg));
+	ASSERT_LT(0, self->mvt_queue) TH_LOG("queue-create: %s %s",
+					     strerror(-self->mvt_queue), msg);
+
+	self->tap_fd = tap_open(self->mvt.ifindex);
+	ASSERT_LE(0, self->tap_fd) TH_LOG("tap: %s", strerror(-self->tap_fd));
+	ret = guest_start(&self->g, self->tap_fd);
+	ASSERT_EQ(0, ret) TH_LOG("guest: %s", strerror(-ret));
+	self->tx_fd = nsim_tx_open(&self->a);
+	ASSERT_LE(0, self->tx_fd);
+}
+
+FIXTURE_TEARDOWN(bind)
+{
+	vhost_guest_close(self->g);
+	if (self->tap_fd >= 0)
+		close(self->tap_fd);
+	if (self->tx_fd >= 0)
+		close(self->tx_fd);
+	nsim_run("ip link del %s 2>/dev/null", self->mvt.ifname);
+	nsim_pair_destroy(&self->a, &self->b);
+}
+
+static int send_frame(FIXTURE_DATA(bind) *self, __u32 seq, size_t len)
+{
+	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
+
+	len = nsim_build_frame(buf, len, seq, &self->a, &self->mvt, NULL);
+	return send(self->tx_fd, buf, len, 0) == (ssize_t)len ? 0 : -errno;
+}
+
+/* The next frame from port a (others, such as IPv6 multicast the host
+ * sends on its own, are skipped and reposted); its buffers are reposted.
+ */
+static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
+		      int timeout_ms)
+{
+	int ret;
+
+	for (;;) {
+		ret = vhost_guest_rx_wait(g, &frame, timeout_ms);
+		if (ret)
+			return ret;
+		ret = vhost_guest_rx_post(g, frame.nbufs);
+		if (ret < 0)
+			return ret;
+		if (frame.len >= ETH_HLEN && !memcmp(frame.data + 6, a->mac, 6) &&
+		    frame.data[12] == NSIM_ETH_P_TEST >> 8 &&
+		    frame.data[13] == (NSIM_ETH_P_TEST & 0xff))
+			return 0;
+	}
+}
+
+/* Receives the frame @seq of @len bytes from a to @to and checks it. */
+static int recv_check(FIXTURE_DATA(bind) *self, const struct nsim_port *to,
+		      __u32 seq, size_t len)
+{
+	__u32 got;
+	int ret;
+
+	ret = recv_frame(self->g, &self->a, 3000);
+	if (ret)
+		return ret;
+	ret = nsim_check_frame(frame.data, frame.len, len, &self->a, to, NULL,
+			       &got);
+	if (!ret && got != seq)
+		ret = -ENOMSG;
+	return ret;
+}
+
+static int bound_stats(FIXTURE_DATA(bind) *self, struct nsim_vhost_stats *vs)
+{
+	return nsim_queue_vhost(self->b.ifindex, QB, vs);
+}
+
+#define LOG_STATS(vs)							\
+	TH_LOG("binding: armed %llu arm-total %llu refused %llu pinned %llu empty %llu zc %llu copy %llu other %llu drops %llu", \
+	       VS(vs, BUFS_ARMED), VS(vs, ARM_TOTAL), VS(vs, ARM_REFUSED),	\
+	       VS(vs, PINNED_PAGES), VS(vs, ALLOC_EMPTY), VS(vs, ZC_FRAMES),	\
+	       VS(vs, COPY_FRAMES), VS(vs, OTHER_FRAMES), VS(vs, DROPS))
+
+/* The worker arms buffers after the guest's kick: wait for @want. */
+static int wait_armed(FIXTURE_DATA(bind) *self, __u64 want,
+		      struct nsim_vhost_stats *vs)
+{
+	int ret, i;
+
+	for (i = 0; i < 50; i++) {
+		ret = bound_stats(self, vs);
+		if (ret || VS(*vs, BUFS_ARMED) == want)
+			return ret;
+		usleep(20 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* No page pool of a binding left, within @ms. */
+static int pools_gone(int ms, unsigned int *pools, __u64 *inflight)
+{
+	int ret;
+
+	for (;;) {
+		ret = nsim_vhost_pools(pools, inflight);
+		if (ret || !*pools || ms <= 0)
+			return ret;
+		usleep(100 * 1000);
+		ms -= 100;
+	}
+}
+
+/* Traffic from a to the guest on another thread, until stopped. */
+struct traffic {
+	FIXTURE_DATA(bind) *self;
+	pthread_t thread;
+	volatile bool stop;
+	unsigned long sent;
+};
+
+static void *traffic_run(void *arg)
+{
+	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
+	struct traffic *t = arg;
+	size_t len;
+
+	while (!t->stop && t->sent < 100000) {
+		len = nsim_build_frame(buf, 60 + (t->sent * 997) % 8954,
+				       t->sent, &t->self->a, &t->self->mvt,
+				       NULL);
+		if (send(t->self->tx_fd, buf, len, 0) == (ssize_t)len)
+			t->sent++;
+		usleep(100);
+	}
+	return NULL;
+}
+
+static int traffic_start(struct traffic *t, FIXTURE_DATA(bind) *self)
+{
+	memset(t, 0, sizeof(*t));
+	t->self = self;
+	if (pthread_create(&t->thread, NULL, traffic_run, t))
+		return -errno;
+	/* Let frames reach the queue before the teardown under test */
+	usleep(300 * 1000);
+	return 0;
+}
+
+static unsigned long traffic_stop(struct traffic *t)
+{
+	t->stop = true;
+	pthread_join(t->thread, NULL);
+	return t->sent;
+}
+
+/* The binding shows in queue-get on both ends of the lease, and in the
+ * page pool of the queue; it holds half the ring for the NIC.
+ */
+TEST_F(bind, shown)
+{
+	struct nsim_vhost_stats vs, vv;
+	unsigned int pools;
+	__u64 inflight;
+
+	EXPECT_EQ(0, wait_armed(self, RING / 2, &vs)) {
+		struct nsim_rxq q;
+
+		LOG_STATS(vs);
+		nsim_rx_stats(&self->b, QB, &q);
+		TH_LOG("nic queue %d: packets %llu alloc_fail %llu hw_drops %llu niov_bytes %llu, vq errors %llu",
+		       QB, q.packets, q.alloc_fail, q.hw_drops, q.niov_bytes,
+		       vhost_guest_vq_errors(self->g));
+	}
+	EXPECT_EQ(BUF_LEN, VS(vs, RX_BUF_LEN));
+	EXPECT_EQ(RING / 2, VS(vs, BUFS_ARMED));
+	EXPECT_EQ(RING / 2, VS(vs, ARM_TOTAL));
+	EXPECT_EQ(RING / 2, VS(vs, PINNED_PAGES));
+	EXPECT_EQ(0ULL, VS(vs, ZC_FRAMES));
+	ASSERT_EQ(0, nsim_queue_vhost(self->mvt.ifindex, self->mvt_queue, &vv));
+	EXPECT_EQ(RING / 2, VS(vv, BUFS_ARMED));
+	/* Other queues are not bound */
+	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, 0, &vv));
+	ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
+	EXPECT_EQ(1U, pools);
+}
+
+/* Frames of 60..9014 bytes steered to the bound queue arrive byte for
+ * byte; their payload was written by the NIC only.  Once every guest
+ * buffer has been armed (pinned and mapped) once, receiving pins nothing
+ * more: the buffers circle between the guest and the NIC.
+ */
+TEST_F(bind, zero_copy)
+{
+	static const size_t sizes[] = {
+		60, 61, 64, 100, 500, 1000, 1514, 2000, 4095, 4096, 4110,
+		5000, 8000, 8192, 8206, 9000, 9014,
+	};
+	struct nsim_vhost_stats s0, s2;
+	__u64 payload = 0, frames = 0;
+	struct nsim_rxq q0, q1;
+	unsigned int i, warm;
+	__u32 seq = 1;
+	int ret;
+
+	/* Warm up: until every buffer of the ring has been armed once */
+	for (warm = 0; warm < 2000; warm++, seq++) {
+		ASSERT_EQ(0, bound_stats(self, &s0));
+		if (VS(s0, PIN_TOTAL) == RING)
+			break;
+		ASSERT_EQ(0, send_frame(self, seq, 1514));
+		ASSERT_EQ(0, recv_check(self, &self->mvt, seq, 1514));
+	}
+	ASSERT_EQ(RING, VS(s0, PIN_TOTAL)) LOG_STATS(s0);
+	ASSERT_EQ(0, nsim_rx_stats(&self->b, QB, &q0));
+
+	while (frames < 4 * ARRAY_SIZE(sizes)) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++, seq++) {
+			ASSERT_EQ(0, send_frame(self, seq, sizes[i]));
+			ret = recv_check(self, &self->mvt, seq, sizes[i]);
+			ASSERT_EQ(0, ret) TH_LOG("frame %u (%zu bytes): %s",
+						 seq, sizes[i], strerror(-ret));
+			payload += sizes[i] - SPLIT_LEN;
+			frames++;
+		}
+	}
+	ASSERT_EQ(0, bound_stats(self, &s2));
+	ASSERT_EQ(0, nsim_rx_stats(&self->b, QB, &q1));
+
+	EXPECT_EQ(frames, VS(s2, ZC_FRAMES) - VS(s0, ZC_FRAMES));
+	EXPECT_EQ(payload, VS(s2, ZC_BYTES) - VS(s0, ZC_BYTES));
+	EXPECT_EQ(frames * (HDR_LEN + SPLIT_LEN),
+		  VS(s2, HDR_BYTES) - VS(s0, HDR_BYTES));
+	EXPECT_EQ(0ULL, VS(s2, COPY_FRAMES));
+	EXPECT_EQ(0ULL, VS(s2, DROPS));
+	/* What the NIC wrote into guest buffers is all the payload */
+	EXPECT_EQ(payload, q1.niov_bytes - q0.niov_bytes);
+	EXPECT_EQ(0ULL, q1.hw_drops - q0.hw_drops);
+	/* Steady state: buffers recycled, no page pinned or unpinned */
+	EXPECT_LT(VS(s0, ARM_TOTAL), VS(s2, ARM_TOTAL));
+	EXPECT_EQ(VS(s0, PIN_TOTAL), VS(s2, PIN_TOTAL));
+	EXPECT_EQ(RING, VS(s2, PINNED_PAGES));
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
+	TH_LOG("%u warm-up frames; then %llu frames, %llu payload bytes in place, %llu header bytes copied, %llu buffers re-armed, %llu pages pinned in all",
+	       warm, (unsigned long long)frames, (unsigned long long)payload,
+	       (unsigned long long)(VS(s2, HDR_BYTES) - VS(s0, HDR_BYTES)),
+	       (unsigned long long)(VS(s2, ARM_TOTAL) - VS(s0, ARM_TOTAL)),
+	       (unsigned long long)VS(s2, PIN_TOTAL));
+}
+
+/* Broadcast frames go to the other queues (RSS) and reach the guest by
+ * the ordinary path, interleaved with zero-copy ones, each counted.
+ */
+TEST_F(bind, other_queue)
+{
+	static const struct nsim_port bcast = {
+		.mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	struct nsim_vhost_stats s0, s1;
+	unsigned int i, zc = 0, other = 0;
+	static unsigned char buf[2048];
+	const struct nsim_port *to;
+	size_t len;
+	__u32 seq;
+
+	ASSERT_EQ(0, bound_stats(self, &s0));
+	for (i = 0; i < 20; i++) {
+		to = i & 1 ? &bcast : &self->mvt;
+		len = nsim_build_frame(buf, 300 + i * 50, i, &self->a, to,
+				       NULL);
+		ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+	}
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, recv_frame(self->g, &self->a, 3000));
+		memcpy(&seq, frame.data + ETH_HLEN, sizeof(seq));
+		ASSERT_GT(20U, seq);
+		to = seq & 1 ? &bcast : &self->mvt;
+		EXPECT_EQ(0, nsim_check_frame(frame.data, frame.len,
+					      300 + seq * 50, &self->a, to,
+					      NULL, &seq));
+		if (seq & 1)
+			other++;
+		else
+			zc++;
+	}
+	ASSERT_EQ(0, bound_stats(self, &s1));
+	EXPECT_EQ(10U, zc);
+	EXPECT_EQ(10U, other);
+	EXPECT_EQ(10ULL, VS(s1, ZC_FRAMES) - VS(s0, ZC_FRAMES));
+	/* The host's own multicast may come by the same way */
+	EXPECT_LE(10ULL, VS(s1, OTHER_FRAMES) - VS(s0, OTHER_FRAMES));
+	EXPECT_EQ(0ULL, VS(s1, COPY_FRAMES));
+}
+
+/* Detaching the backend unbinds: the buffers the NIC held come back with
+ * length 0 and every byte zero (the guest filled them with 0xa5); the
+ * queue is free again, and attaching binds it anew.
+ */
+TEST_F(bind, unbind_scrubs)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int zeroed;
+	int n;
+
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+	n = vhost_guest_rx_reclaim(self->g, &zeroed);
+	EXPECT_EQ((int)(RING / 2), n);
+	EXPECT_EQ(RING / 2, zeroed);
+	EXPECT_EQ(-ENOENT, bound_stats(self, &vs));
+	EXPECT_EQ(RING - RING / 2, vhost_guest_rx_outstanding(self->g));
+
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, self->tap_fd));
+	ASSERT_EQ((int)(RING / 2), vhost_guest_rx_post(self->g, RING));
+	EXPECT_EQ(0, wait_armed(self, RING / 2, &vs));
+	ASSERT_EQ(0, send_frame(self, 7, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->mvt, 7, 3000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
+}
+
+/* Closing the vhost device with frames flowing leaves no pool behind. */
+TEST_F(bind, teardown_close)
+{
+	struct traffic t;
+	unsigned int pools;
+	__u64 inflight;
+
+	ASSERT_EQ(0, traffic_start(&t, self));
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	TH_LOG("%lu frames sent", traffic_stop(&t));
+	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
+				   (unsigned long long)inflight);
+	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
+					    &(struct nsim_vhost_stats){}));
+}
+
+/* A guest process killed with traffic flowing leaves no pool behind. */
+TEST_F(bind, teardown_kill)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int pools, i;
+	struct traffic t;
+	__u64 inflight;
+	pid_t pid;
+	int status;
+
+	/* The guest is the child's, alone on the macvtap */
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vhost_guest *g;
+
+		if (guest_start(&g, self->tap_fd))
+			_exit(1);
+		for (;;)
+			recv_frame(g, &self->a, 1000);
+	}
+	ASSERT_EQ(0, traffic_start(&t, self));
+	for (i = 0; i < 100; i++) {
+		if (!bound_stats(self, &vs) && VS(vs, ZC_FRAMES))
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_LT(0ULL, VS(vs, ZC_FRAMES));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("%lu frames sent, %llu received in place before the kill",
+	       traffic_stop(&t), (unsigned long long)VS(vs, ZC_FRAMES));
+	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
+				   (unsigned long long)inflight);
+}
+
+/* Deleting the macvtap with frames flowing ends the lease and the
+ * binding's use of the queue at once; closing the guest then leaves no
+ * pool behind.
+ */
+TEST_F(bind, teardown_del_macvtap)
+{
+	unsigned int pools;
+	struct traffic t;
+	__u64 inflight;
+
+	ASSERT_EQ(0, traffic_start(&t, self));
+	ASSERT_EQ(0, nsim_run("ip link del %s", self->mvt.ifname));
+	TH_LOG("%lu frames sent", traffic_stop(&t));
+	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
+					    &(struct nsim_vhost_stats){}));
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
+				   (unsigned long long)inflight);
+}
+
+/* Deleting the NIC with frames flowing (the provider is uninstalled from
+ * under the binding) completes; closing the guest leaves no pool behind.
+ */
+TEST_F(bind, teardown_del_nic)
+{
+	unsigned int pools;
+	struct traffic t;
+	__u64 inflight;
+
+	ASSERT_EQ(0, traffic_start(&t, self));
+	ASSERT_EQ(0, nsim_run("echo %u > /sys/bus/netdevsim/del_device",
+			      self->b.dev_id));
+	self->b.dev_id = 0;
+	TH_LOG("%lu frames sent", traffic_stop(&t));
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
+				   (unsigned long long)inflight);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vhost-net guest-bound RX queue: the contract between net.c and the
+ * guest memory provider in net_bind.c.  See the DOC: comment there.
+ */
+#ifndef _VHOST_NET_BIND_H
+#define _VHOST_NET_BIND_H
+
+#include <linux/errno.h>
+#include <linux/types.h>
+
+struct iov_iter;
+struct ptr_ring;
+struct sk_buff;
+struct socket;
+struct vhost_log;
+struct vhost_net_bind;
+struct vhost_virtqueue;
+struct vring_used_elem;
+
+/* How vhost-net is to receive a frame (vhost_net_bind_classify()). */
+enum vhost_net_bind_rx {
+	/* Not from the binding: the ordinary path. */
+	VHOST_NET_BIND_RX_OTHER,
+	/* Payload in guest buffers, completed where the NIC wrote it. */
+	VHOST_NET_BIND_RX_IN_PLACE,
+	/* Payload in guest buffers, but it must be copied. */
+	VHOST_NET_BIND_RX_COPY,
+};
+
+#if IS_ENABLED(CONFIG_VHOST_NET_BIND)
+int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
+			struct vhost_net_bind **bindp);
+void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring);
+int vhost_net_bind_refill(struct vhost_net_bind *b);
+enum vhost_net_bind_rx vhost_net_bind_classify(struct vhost_net_bind *b,
+					       const struct sk_buff *skb);
+int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
+		      struct sk_buff *skb, enum vhost_net_bind_rx how,
+		      struct iov_iter *iter, struct vring_used_elem *heads,
+		      struct vhost_log *log);
+void vhost_net_bind_rx_other(struct vhost_net_bind *b, unsigned int len);
+void vhost_net_bind_rx_drop(struct vhost_net_bind *b);
+#else
+static inline int vhost_net_bind_open(struct vhost_virtqueue *vq,
+				      struct socket *sock,
+				      struct vhost_net_bind **bindp)
+{
+	*bindp = NULL;
+	return 0;
+}
+
+static inline void vhost_net_bind_close(struct vhost_net_bind *b,
+					struct ptr_ring *ring)
+{
+}
+
+static inline int vhost_net_bind_refill(struct vhost_net_bind *b)
+{
+	return 0;
+}
+
+static inline enum vhost_net_bind_rx
+vhost_net_bind_classify(struct vhost_net_bind *b, const struct sk_buff *skb)
+{
+	return VHOST_NET_BIND_RX_OTHER;
+}
+
+static inline int vhost_net_bind_rx(struct vhost_net_bind *b,
+				    struct socket *sock, struct sk_buff *skb,
+				    enum vhost_net_bind_rx how,
+				    struct iov_iter *iter,
+				    struct vring_used_elem *heads,
+				    struct vhost_log *log)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vhost_net_bind_rx_other(struct vhost_net_bind *b,
+					   unsigned int len)
+{
+}
+
+static inline void vhost_net_bind_rx_drop(struct vhost_net_bind *b)
+{
+}
+#endif
+
+#endif /* _VHOST_NET_BIND_H */
