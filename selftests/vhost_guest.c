@@ -74,6 +74,7 @@ struct vhost_guest {
 	unsigned int nr_free;
 	/* posted[i]: RX descriptor i is owned by the host. */
 	bool *posted;
+	__u64 features;		/* as set with VHOST_SET_FEATURES */
 	struct vhost_guest_stats stats;
 };
 
@@ -188,6 +189,7 @@ static int vg_set_features(struct vhost_guest *g)
 		return -EOPNOTSUPP;
 	/* VERSION_1 always uses the 12-byte header, num_buffers included. */
 	g->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	g->features = want;
 	return vg_ioctl(g->vhost_fd, VHOST_SET_FEATURES, &want);
 }
 
@@ -504,6 +506,34 @@ int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n)
 	return ret ? ret : (int)posted;
 }
 
+int vhost_guest_rx_set_desc(struct vhost_guest *g, __u16 id, __u64 gpa,
+			    __u32 len, __u16 flags, __u16 next)
+{
+	struct vhost_guest_vq *vq = &g->vqs[VHOST_GUEST_RX_VQ];
+
+	if (id >= vq->num)
+		return -EINVAL;
+	vq->desc[id].addr = gpa;
+	vq->desc[id].len = len;
+	vq->desc[id].flags = flags;
+	vq->desc[id].next = next;
+	return 0;
+}
+
+int vhost_guest_rx_post_raw(struct vhost_guest *g, __u16 id)
+{
+	struct vhost_guest_vq *vq = &g->vqs[VHOST_GUEST_RX_VQ];
+
+	if (id >= vq->num)
+		return -EINVAL;
+	vq->avail->ring[vq->avail_idx % vq->num] = id;
+	vq->avail_idx++;
+	g->posted[id] = true;
+	/* Pairs with vhost's read barrier after it loads avail->idx. */
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+	return vg_kick(vq);
+}
+
 unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g)
 {
 	return g->opts.ring_num - g->nr_free;
@@ -647,6 +677,26 @@ int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed)
 			(*zeroed)++;
 		n++;
 	}
+}
+
+__u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id)
+{
+	return vg_gpa(g, vg_buf_off(g, id));
+}
+
+int vhost_guest_log_start(struct vhost_guest *g, void *bitmap)
+{
+	__u64 base = vg_hva(bitmap);
+	__u64 features = g->features | 1ULL << VHOST_F_LOG_ALL;
+	int ret;
+
+	ret = vg_ioctl(g->vhost_fd, VHOST_SET_LOG_BASE, &base);
+	if (ret)
+		return ret;
+	ret = vg_ioctl(g->vhost_fd, VHOST_SET_FEATURES, &features);
+	if (!ret)
+		g->features = features;
+	return ret;
 }
 
 __u64 vhost_guest_vq_errors(struct vhost_guest *g)

@@ -112,6 +112,17 @@ int vhost_guest_set_mtu(struct vhost_guest *g, unsigned int mtu);
  */
 int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n);
 
+/*
+ * A hostile guest: _set_desc() writes RX descriptor @id as given, however
+ * wrong; _post_raw() puts @id on the avail ring (again, if it is there
+ * already) and kicks.  @id counts as posted, so the host may use it; the
+ * library's list of free ids is left as it was, so use ids it has not
+ * posted.
+ */
+int vhost_guest_rx_set_desc(struct vhost_guest *g, __u16 id, __u64 gpa,
+			    __u32 len, __u16 flags, __u16 next);
+int vhost_guest_rx_post_raw(struct vhost_guest *g, __u16 id);
+
 /* Buffers currently posted and not yet used by the host. */
 unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g);
 
@@ -132,6 +143,17 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
  * a length; *@zeroed counts those whose every byte is 0.
  */
 int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed);
+
+/* Guest physical address of RX buffer @id. */
+__u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id);
+
+/*
+ * Start dirty logging, as a VMM does for live migration: VHOST_SET_LOG_BASE
+ * with @bitmap (one bit per 4 KiB page of guest physical address, zeroed
+ * by the caller, VHOST_GUEST_LOG_SIZE bytes) and VHOST_F_LOG_ALL.
+ */
+#define VHOST_GUEST_LOG_SIZE	(256 * 1024)
+int vhost_guest_log_start(struct vhost_guest *g, void *bitmap);
 
 /* Errors vhost signalled on either virtqueue (VHOST_SET_VRING_ERR) so far. */
 __u64 vhost_guest_vq_errors(struct vhost_guest *g);

@@ -24,6 +24,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/netdev.h>
+#include <linux/virtio_ring.h>
 #include <net/if.h>
 
 #include "../../../kselftest_harness.h"
@@ -44,6 +45,10 @@
 #define VS(s, name)	((s).v[NETDEV_A_VHOST_PROVIDER_INFO_ ## name])
 
 static struct vhost_guest_frame frame;
+
+/* The helpers take the fixture as struct _test_data_bind, which is what
+ * FIXTURE_DATA(bind) names.
+ */
 
 FIXTURE(bind)
 {
@@ -121,7 +126,7 @@ static int guest_start(struct vhost_guest **gp, int tap_fd)
 
 FIXTURE_SETUP(bind)
 {
-	char msg[256];
+	char msg[256], mac[18];
 	int ret;
 
 	if (access("/sys/bus/netdevsim/new_device", W_OK))
@@ -142,11 +147,11 @@ FIXTURE_SETUP(bind)
 	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
 	/* The guest's frames to QB, everything else elsewhere */
 	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
-	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %02x:%02x:%02x:%02x:%02x:%02x action %d >/dev/null",
-			      self->b.ifname, self->mvt.mac[0],
-			      self->mvt.mac[1], self->mvt.mac[2],
-			      self->mvt.mac[3], self->mvt.mac[4],
-			      self->mvt.mac[5], QB));
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 self->mvt.mac[0], self->mvt.mac[1], self->mvt.mac[2],
+		 self->mvt.mac[3], self->mvt.mac[4], self->mvt.mac[5]);
+	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
+			      self->b.ifname, mac, QB));
 	self->mvt_queue = nsim_queue_lease(self->mvt.ifindex, self->b.ifindex,
 					   QB, msg, sizeof(msg));
 	ASSERT_LT(0, self->mvt_queue) TH_LOG("queue-create: %s %s",
@@ -171,7 +176,7 @@ FIXTURE_TEARDOWN(bind)
 	nsim_pair_destroy(&self->a, &self->b);
 }
 
-static int send_frame(FIXTURE_DATA(bind) *self, __u32 seq, size_t len)
+static int send_frame(struct _test_data_bind *self, __u32 seq, size_t len)
 {
 	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
 
@@ -202,7 +207,7 @@ static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
 }
 
 /* Receives the frame @seq of @len bytes from a to @to and checks it. */
-static int recv_check(FIXTURE_DATA(bind) *self, const struct nsim_port *to,
+static int recv_check(struct _test_data_bind *self, const struct nsim_port *to,
 		      __u32 seq, size_t len)
 {
 	__u32 got;
@@ -218,19 +223,24 @@ static int recv_check(FIXTURE_DATA(bind) *self, const struct nsim_port *to,
 	return ret;
 }
 
-static int bound_stats(FIXTURE_DATA(bind) *self, struct nsim_vhost_stats *vs)
+static int bound_stats(struct _test_data_bind *self, struct nsim_vhost_stats *vs)
 {
 	return nsim_queue_vhost(self->b.ifindex, QB, vs);
 }
 
-#define LOG_STATS(vs)							\
-	TH_LOG("binding: armed %llu arm-total %llu refused %llu pinned %llu empty %llu zc %llu copy %llu other %llu drops %llu", \
-	       VS(vs, BUFS_ARMED), VS(vs, ARM_TOTAL), VS(vs, ARM_REFUSED),	\
-	       VS(vs, PINNED_PAGES), VS(vs, ALLOC_EMPTY), VS(vs, ZC_FRAMES),	\
-	       VS(vs, COPY_FRAMES), VS(vs, OTHER_FRAMES), VS(vs, DROPS))
+static void log_stats(struct __test_metadata *_metadata,
+		      const struct nsim_vhost_stats *vs)
+{
+	TH_LOG("binding: armed %llu arm-total %llu refused %llu pinned %llu",
+	       VS(*vs, BUFS_ARMED), VS(*vs, ARM_TOTAL), VS(*vs, ARM_REFUSED),
+	       VS(*vs, PINNED_PAGES));
+	TH_LOG("binding: empty %llu zc %llu copy %llu other %llu drops %llu",
+	       VS(*vs, ALLOC_EMPTY), VS(*vs, ZC_FRAMES), VS(*vs, COPY_FRAMES),
+	       VS(*vs, OTHER_FRAMES), VS(*vs, DROPS));
+}
 
 /* The worker arms buffers after the guest's kick: wait for @want. */
-static int wait_armed(FIXTURE_DATA(bind) *self, __u64 want,
+static int wait_armed(struct _test_data_bind *self, __u64 want,
 		      struct nsim_vhost_stats *vs)
 {
 	int ret, i;
@@ -260,9 +270,9 @@ static int pools_gone(int ms, unsigned int *pools, __u64 *inflight)
 
 /* Traffic from a to the guest on another thread, until stopped. */
 struct traffic {
-	FIXTURE_DATA(bind) *self;
+	struct _test_data_bind *self;
 	pthread_t thread;
-	volatile bool stop;
+	bool stop;		/* __atomic: set by the test thread */
 	unsigned long sent;
 };
 
@@ -272,7 +282,8 @@ static void *traffic_run(void *arg)
 	struct traffic *t = arg;
 	size_t len;
 
-	while (!t->stop && t->sent < 100000) {
+	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED) &&
+	       t->sent < 100000) {
 		len = nsim_build_frame(buf, 60 + (t->sent * 997) % 8954,
 				       t->sent, &t->self->a, &t->self->mvt,
 				       NULL);
@@ -283,7 +294,7 @@ static void *traffic_run(void *arg)
 	return NULL;
 }
 
-static int traffic_start(struct traffic *t, FIXTURE_DATA(bind) *self)
+static int traffic_start(struct traffic *t, struct _test_data_bind *self)
 {
 	memset(t, 0, sizeof(*t));
 	t->self = self;
@@ -296,7 +307,7 @@ static int traffic_start(struct traffic *t, FIXTURE_DATA(bind) *self)
 
 static unsigned long traffic_stop(struct traffic *t)
 {
-	t->stop = true;
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELAXED);
 	pthread_join(t->thread, NULL);
 	return t->sent;
 }
@@ -313,11 +324,12 @@ TEST_F(bind, shown)
 	EXPECT_EQ(0, wait_armed(self, RING / 2, &vs)) {
 		struct nsim_rxq q;
 
-		LOG_STATS(vs);
+		log_stats(_metadata, &vs);
 		nsim_rx_stats(&self->b, QB, &q);
-		TH_LOG("nic queue %d: packets %llu alloc_fail %llu hw_drops %llu niov_bytes %llu, vq errors %llu",
-		       QB, q.packets, q.alloc_fail, q.hw_drops, q.niov_bytes,
-		       vhost_guest_vq_errors(self->g));
+		TH_LOG("nic queue %d: packets %llu alloc_fail %llu hw_drops %llu",
+		       QB, q.packets, q.alloc_fail, q.hw_drops);
+		TH_LOG("nic queue %d: niov_bytes %llu; vq errors %llu", QB,
+		       q.niov_bytes, vhost_guest_vq_errors(self->g));
 	}
 	EXPECT_EQ(BUF_LEN, VS(vs, RX_BUF_LEN));
 	EXPECT_EQ(RING / 2, VS(vs, BUFS_ARMED));
@@ -358,7 +370,7 @@ TEST_F(bind, zero_copy)
 		ASSERT_EQ(0, send_frame(self, seq, 1514));
 		ASSERT_EQ(0, recv_check(self, &self->mvt, seq, 1514));
 	}
-	ASSERT_EQ(RING, VS(s0, PIN_TOTAL)) LOG_STATS(s0);
+	ASSERT_EQ(RING, VS(s0, PIN_TOTAL)) log_stats(_metadata, &s0);
 	ASSERT_EQ(0, nsim_rx_stats(&self->b, QB, &q0));
 
 	while (frames < 4 * ARRAY_SIZE(sizes)) {
@@ -388,11 +400,11 @@ TEST_F(bind, zero_copy)
 	EXPECT_EQ(VS(s0, PIN_TOTAL), VS(s2, PIN_TOTAL));
 	EXPECT_EQ(RING, VS(s2, PINNED_PAGES));
 	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
-	TH_LOG("%u warm-up frames; then %llu frames, %llu payload bytes in place, %llu header bytes copied, %llu buffers re-armed, %llu pages pinned in all",
-	       warm, (unsigned long long)frames, (unsigned long long)payload,
-	       (unsigned long long)(VS(s2, HDR_BYTES) - VS(s0, HDR_BYTES)),
-	       (unsigned long long)(VS(s2, ARM_TOTAL) - VS(s0, ARM_TOTAL)),
-	       (unsigned long long)VS(s2, PIN_TOTAL));
+	TH_LOG("%u warm-up frames, then %llu frames: %llu payload bytes in place,",
+	       warm, frames, payload);
+	TH_LOG("%llu header bytes copied, %llu buffers re-armed, %llu pages pinned in all",
+	       VS(s2, HDR_BYTES) - VS(s0, HDR_BYTES),
+	       VS(s2, ARM_TOTAL) - VS(s0, ARM_TOTAL), VS(s2, PIN_TOTAL));
 }
 
 /* Broadcast frames go to the other queues (RSS) and reach the guest by
@@ -467,6 +479,147 @@ TEST_F(bind, unbind_scrubs)
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 }
 
+static bool log_dirty(const unsigned char *bitmap, __u64 gpa)
+{
+	__u64 bit = gpa / 4096;
+
+	return bitmap[bit / 8] & (1 << (bit % 8));
+}
+
+/* With dirty logging on (live migration), every guest page the NIC wrote
+ * through the binding is logged, as those the host CPU wrote are.
+ */
+TEST_F(bind, dirty_log)
+{
+	static unsigned char bitmap[VHOST_GUEST_LOG_SIZE];
+	struct nsim_vhost_stats vs;
+	unsigned int i, dirty = 0;
+	__u64 gpa;
+
+	ASSERT_EQ(0, vhost_guest_log_start(self->g, bitmap));
+	/* Logging does not unbind */
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	ASSERT_EQ(0, send_frame(self, 5, 9014));
+	ASSERT_EQ(0, recv_check(self, &self->mvt, 5, 9014));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	ASSERT_EQ(1ULL, VS(vs, ZC_FRAMES));
+	/* the header buffer, then three payload buffers written by the NIC */
+	ASSERT_EQ(4U, frame.nbufs);
+	for (i = 0; i < frame.nbufs; i++) {
+		gpa = vhost_guest_rx_buf_gpa(self->g, frame.ids[i]);
+		EXPECT_TRUE(log_dirty(bitmap, gpa))
+			TH_LOG("buffer %u (gpa 0x%llx) not logged", frame.ids[i],
+			       gpa);
+		dirty += log_dirty(bitmap, gpa);
+	}
+	TH_LOG("%u of %u buffers of a 9014-byte frame logged dirty", dirty,
+	       frame.nbufs);
+}
+
+/* A fresh guest on the macvtap that posts @n buffers (ids 0..n-1). */
+static int guest_restart(struct _test_data_bind *self, unsigned int n)
+{
+	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
+	int ret;
+
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	ret = vhost_guest_open(&self->g, &opts);
+	if (!ret)
+		ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
+	if (!ret)
+		ret = vhost_guest_rx_post(self->g, n);
+	return ret < 0 ? ret : 0;
+}
+
+/* Posts @n bad buffers (ids from @id on, or @id again and again when
+ * @same) at @gpa, or at their own buffer when 0: with 2 of 4 buffers
+ * armed, the binding reaches the first bad one once it has armed the
+ * other 2 (it takes no more than stay posted).
+ */
+static int post_bad(struct vhost_guest *g, unsigned int n, __u16 id,
+		    bool same, __u64 gpa, __u32 len, bool chain)
+{
+	__u16 flags = VRING_DESC_F_WRITE | (chain ? VRING_DESC_F_NEXT : 0);
+	unsigned int i;
+	__u16 d;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		d = same ? id : id + i * (chain ? 2 : 1);
+		ret = vhost_guest_rx_set_desc(g, d, gpa ?: vhost_guest_rx_buf_gpa(g, d),
+					      len, flags, d + 1);
+		if (!ret && chain)
+			ret = vhost_guest_rx_set_desc(g, d + 1,
+						      vhost_guest_rx_buf_gpa(g, d + 1),
+						      len, VRING_DESC_F_WRITE, 0);
+		if (!ret)
+			ret = vhost_guest_rx_post_raw(g, d);
+		if (ret)
+			return ret;
+	}
+	usleep(200 * 1000);
+	return 0;
+}
+
+/* Posted buffers the NIC cannot take, or that are not the guest's to
+ * give: a vq error or a refusal, counted, and the binding goes on with
+ * what it holds.  Each case starts from a fresh guest that posted 4
+ * buffers.
+ */
+TEST_F(bind, hostile_descs)
+{
+	struct nsim_vhost_stats vs;
+	__u64 refused;
+
+	/* Outside the memory table: a vq error */
+	ASSERT_EQ(0, guest_restart(self, 4));
+	ASSERT_EQ(0, wait_armed(self, 2, &vs));
+	ASSERT_EQ(0, post_bad(self->g, 6, 10, false, 0x1000, BUF_LEN, false));
+	EXPECT_LE(1ULL, vhost_guest_vq_errors(self->g));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
+
+	/* A buffer the NIC holds, posted again: a vq error, not armed */
+	ASSERT_EQ(0, guest_restart(self, 4));
+	ASSERT_EQ(0, wait_armed(self, 2, &vs));
+	refused = VS(vs, ARM_REFUSED);
+	ASSERT_EQ(0, post_bad(self->g, 8, 0, true,
+			      vhost_guest_rx_buf_gpa(self->g, 0), BUF_LEN,
+			      false));
+	EXPECT_LE(1ULL, vhost_guest_vq_errors(self->g));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
+	EXPECT_EQ(refused + 1, VS(vs, ARM_REFUSED));
+
+	/* Of length 0: refused once, however often looked at; no vq error */
+	ASSERT_EQ(0, guest_restart(self, 4));
+	ASSERT_EQ(0, wait_armed(self, 2, &vs));
+	refused = VS(vs, ARM_REFUSED);
+	ASSERT_EQ(0, post_bad(self->g, 6, 20, false, 0, 0, false));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(refused + 1, VS(vs, ARM_REFUSED));
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
+	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
+
+	/* Chained: refused, left to the ordinary path, which takes it for
+	 * the head of the next frame; the frame arrives in place.
+	 */
+	ASSERT_EQ(0, guest_restart(self, 4));
+	ASSERT_EQ(0, wait_armed(self, 2, &vs));
+	refused = VS(vs, ARM_REFUSED);
+	ASSERT_EQ(0, post_bad(self->g, 6, 20, false, 0, BUF_LEN, true));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(refused + 1, VS(vs, ARM_REFUSED));
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
+	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
+	ASSERT_EQ(0, send_frame(self, 9, 1000));
+	ASSERT_EQ(0, recv_check(self, &self->mvt, 9, 1000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
+	EXPECT_EQ(20, frame.ids[0]);
+}
+
 /* Closing the vhost device with frames flowing leaves no pool behind. */
 TEST_F(bind, teardown_close)
 {
@@ -479,8 +632,7 @@ TEST_F(bind, teardown_close)
 	self->g = NULL;
 	TH_LOG("%lu frames sent", traffic_stop(&t));
 	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
-				   (unsigned long long)inflight);
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
 					    &(struct nsim_vhost_stats){}));
 }
@@ -520,8 +672,7 @@ TEST_F(bind, teardown_kill)
 	TH_LOG("%lu frames sent, %llu received in place before the kill",
 	       traffic_stop(&t), (unsigned long long)VS(vs, ZC_FRAMES));
 	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
-				   (unsigned long long)inflight);
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 }
 
 /* Deleting the macvtap with frames flowing ends the lease and the
@@ -542,8 +693,7 @@ TEST_F(bind, teardown_del_macvtap)
 	vhost_guest_close(self->g);
 	self->g = NULL;
 	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
-				   (unsigned long long)inflight);
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 }
 
 /* Deleting the NIC with frames flowing (the provider is uninstalled from
@@ -563,8 +713,7 @@ TEST_F(bind, teardown_del_nic)
 	vhost_guest_close(self->g);
 	self->g = NULL;
 	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight",
-				   (unsigned long long)inflight);
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 }
 
 TEST_HARNESS_MAIN

@@ -190,12 +190,14 @@ struct vhost_net_bind {
 	unsigned int idle_head;
 	unsigned int idle_count;
 
+	/* the worker and NAPI meet here: see @ready_lock above */
 	spinlock_t ready_lock;
 	u32 *ready;
 	unsigned int ready_head;
 	unsigned int ready_count;
 	bool closed;
 
+	/* the device and its mappings: see @dev_lock above */
 	struct mutex dev_lock;
 	struct net_device *dev;
 	netdevice_tracker dev_tracker;
@@ -334,7 +336,7 @@ vhost_net_bind_page_get(struct vhost_net_bind *b, unsigned long uaddr)
 		vhost_net_bind_page_release(b, pg);
 	}
 
-	pg = kzalloc(sizeof(*pg), GFP_KERNEL_ACCOUNT);
+	pg = kzalloc_obj(*pg, GFP_KERNEL_ACCOUNT);
 	if (!pg)
 		return ERR_PTR(-ENOMEM);
 	pg->uaddr = uaddr;
@@ -922,7 +924,7 @@ static struct vhost_net_bind *vhost_net_bind_alloc(struct vhost_virtqueue *vq,
 	if (WARN_ON_ONCE(!is_power_of_2(n)))
 		return NULL;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	b = kzalloc_obj(*b, GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return NULL;
 	spin_lock_init(&b->ready_lock);
