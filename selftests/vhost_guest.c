@@ -210,6 +210,11 @@ static int vg_set_mem_table(struct vhost_guest *g)
 	return ret;
 }
 
+int vhost_guest_set_mem_table(struct vhost_guest *g)
+{
+	return vg_set_mem_table(g);
+}
+
 int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opts)
 {
 	struct vhost_guest *g;
@@ -603,12 +608,20 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
 	__u16 id;
 	int ret;
 
-	ret = vg_wait_used(g, vq, 1, deadline);
-	if (ret)
-		return ret;
-	ret = vg_pop_used(g, vq, &id, &len);
-	if (ret)
-		return ret;
+	for (;;) {
+		ret = vg_wait_used(g, vq, 1, deadline);
+		if (ret)
+			return ret;
+		ret = vg_pop_used(g, vq, &id, &len);
+		if (ret)
+			return ret;
+		/* A buffer the host gives back unused, as a virtio-net
+		 * driver sees it: dropped, counted.
+		 */
+		if (len)
+			break;
+		g->stats.rx_zero_len++;
+	}
 	if (len < g->hdr_len)
 		return -EPROTO;
 

@@ -88,12 +88,19 @@ struct vhost_guest_stats {
 	__u64 rx_bytes;
 	__u64 rx_calls;
 	__u64 vq_errors;
+	/* Used RX buffers of length 0 that vhost_guest_rx_wait() skipped */
+	__u64 rx_zero_len;
 };
 
 struct vhost_guest;
 
 int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opts);
 void vhost_guest_close(struct vhost_guest *g);
+
+/* VHOST_SET_MEM_TABLE again, with the same table, as a VMM does when its
+ * memory layout changes.
+ */
+int vhost_guest_set_mem_table(struct vhost_guest *g);
 
 /*
  * Backends.  _set_backend_tap() creates a tap device (name chosen by the
@@ -127,7 +134,9 @@ int vhost_guest_rx_post_raw(struct vhost_guest *g, __u16 id);
 unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g);
 
 /*
- * Wait up to @timeout_ms for the next frame and reassemble it into @f.
+ * Wait up to @timeout_ms for the next frame and reassemble it into @f;
+ * buffers used with length 0 before it are skipped (counted in
+ * rx_zero_len, and free to post again).
  * Returns 0, -ETIMEDOUT when no frame arrived in time, or -EPROTO when
  * the host completed buffers in a way virtio forbids (bad id, bad length,
  * num_buffers inconsistent); the tests treat that as a failure of the host.

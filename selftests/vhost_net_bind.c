@@ -185,7 +185,7 @@ static int send_frame(struct _test_data_bind *self, __u32 seq, size_t len)
 }
 
 /* The next frame from port a (others, such as IPv6 multicast the host
- * sends on its own, are skipped and reposted); its buffers are reposted.
+ * sends on its own, are skipped); every free buffer is reposted.
  */
 static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
 		      int timeout_ms)
@@ -196,7 +196,7 @@ static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
 		ret = vhost_guest_rx_wait(g, &frame, timeout_ms);
 		if (ret)
 			return ret;
-		ret = vhost_guest_rx_post(g, frame.nbufs);
+		ret = vhost_guest_rx_post(g, RING);
 		if (ret < 0)
 			return ret;
 		if (frame.len >= ETH_HLEN && !memcmp(frame.data + 6, a->mac, 6) &&
@@ -268,6 +268,12 @@ static int pools_gone(int ms, unsigned int *pools, __u64 *inflight)
 	}
 }
 
+/* The length of traffic_run()'s frame @seq. */
+static size_t traffic_len(unsigned long seq)
+{
+	return 60 + (seq * 997) % 8954;
+}
+
 /* Traffic from a to the guest on another thread, until stopped. */
 struct traffic {
 	struct _test_data_bind *self;
@@ -284,9 +290,8 @@ static void *traffic_run(void *arg)
 
 	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED) &&
 	       t->sent < 100000) {
-		len = nsim_build_frame(buf, 60 + (t->sent * 997) % 8954,
-				       t->sent, &t->self->a, &t->self->mvt,
-				       NULL);
+		len = nsim_build_frame(buf, traffic_len(t->sent), t->sent,
+				       &t->self->a, &t->self->mvt, NULL);
 		if (send(t->self->tx_fd, buf, len, 0) == (ssize_t)len)
 			t->sent++;
 		usleep(100);
@@ -618,6 +623,55 @@ TEST_F(bind, hostile_descs)
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 	EXPECT_EQ(20, frame.ids[0]);
+}
+
+/* A new memory table with frames flowing: vhost-net unbinds (buffers
+ * come back with length 0) and binds again; every frame that arrives is
+ * intact, and zero copy resumes.
+ */
+TEST_F(bind, mem_table_under_traffic)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int round, n, frames = 0;
+	struct vhost_guest_stats gs;
+	struct traffic t;
+	__u32 seq;
+	int ret;
+
+	ASSERT_EQ(0, traffic_start(&t, self));
+	for (round = 0; round < 5; round++) {
+		for (n = 0; n < 20; n++, frames++) {
+			ret = recv_frame(self->g, &self->a, 3000);
+			if (ret)
+				break;
+			memcpy(&seq, frame.data + ETH_HLEN, sizeof(seq));
+			ret = nsim_check_frame(frame.data, frame.len,
+					       traffic_len(seq), &self->a,
+					       &self->mvt, NULL, &seq);
+			if (ret)
+				break;
+		}
+		if (ret)
+			break;
+		ret = vhost_guest_set_mem_table(self->g);
+		if (ret)
+			break;
+	}
+	TH_LOG("%lu frames sent, %u received intact", traffic_stop(&t), frames);
+	ASSERT_EQ(0, ret) TH_LOG("round %u, frame %u: %s", round, n,
+				 strerror(-ret));
+	/* What the thread sent last may still be on its way */
+	do
+		ret = recv_frame(self->g, &self->a, 500);
+	while (!ret);
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	vhost_guest_get_stats(self->g, &gs);
+	EXPECT_LT(0ULL, gs.rx_zero_len);
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
+	ASSERT_EQ(0, send_frame(self, 3, 2000));
+	ASSERT_EQ(0, recv_check(self, &self->mvt, 3, 2000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_LT(0ULL, VS(vs, ZC_FRAMES));
 }
 
 /* Closing the vhost device with frames flowing leaves no pool behind. */

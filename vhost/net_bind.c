@@ -162,7 +162,8 @@ struct vhost_net_bind_stats {
  * @ready_count: entries in @ready
  * @closed: vhost-net is done with the binding: nothing is armed again
  * @dev_lock: protects @dev, @dev_tracker, @dma_dev and the DMA mappings;
- *	nests inside the vq mutex and the netdev instance locks
+ *	nests inside the vq mutex and the netdev instance locks, and is never
+ *	held while guest memory is touched (device removal waits on it)
  * @dev: the macvtap, held until unbind or until its queue goes away
  * @dev_tracker: tracker of that reference
  * @rxq_idx: the macvtap's queue that leases the bound queue
@@ -232,12 +233,23 @@ static bool vhost_net_bind_owns(const struct vhost_net_bind *b,
 	return net_iov_owner(niov) == &b->area;
 }
 
+static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
+					  struct vhost_net_bind_page *pg);
+
+/* The last page pool is gone: the NIC cannot write into the guest pages
+ * any more, so they are unmapped and unpinned only now.
+ */
 static void vhost_net_bind_free(struct vhost_net_bind *b)
 {
-	WARN_ON_ONCE(b->nr_pages);
-	WARN_ON_ONCE(b->dev);
-	WARN_ON_ONCE(b->dma_dev);
+	struct vhost_net_bind_page *pg;
+	unsigned long index;
 
+	WARN_ON_ONCE(b->dev);
+
+	xa_for_each(&b->pages, index, pg)
+		__vhost_net_bind_page_release(b, pg);
+	if (b->dma_dev)
+		put_device(b->dma_dev);
 	xa_destroy(&b->pages);
 	mutex_destroy(&b->dev_lock);
 	bitmap_free(b->head_armed);
@@ -294,13 +306,9 @@ static void vhost_net_bind_ready_push(struct vhost_net_bind *b, u32 idx)
 	b->ready[(b->ready_head + b->ready_count++) & (b->nr_bufs - 1)] = idx;
 }
 
-/* Context: vq mutex and dev_lock held. */
-static void vhost_net_bind_page_release(struct vhost_net_bind *b,
-					struct vhost_net_bind_page *pg)
+static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
+					  struct vhost_net_bind_page *pg)
 {
-	lockdep_assert_held(&b->dev_lock);
-	WARN_ON_ONCE(pg->users);
-
 	xa_erase(&b->pages, pg->uaddr >> PAGE_SHIFT);
 	list_del(&pg->lru);
 	if (pg->dma != DMA_MAPPING_ERROR)
@@ -311,55 +319,70 @@ static void vhost_net_bind_page_release(struct vhost_net_bind *b,
 	WRITE_ONCE(b->nr_pages, b->nr_pages - 1);
 }
 
+/* Context: vq mutex and dev_lock held. */
+static void vhost_net_bind_page_release(struct vhost_net_bind *b,
+					struct vhost_net_bind_page *pg)
+{
+	lockdep_assert_held(&b->dev_lock);
+	WARN_ON_ONCE(pg->users);
+
+	__vhost_net_bind_page_release(b, pg);
+}
+
 /* The pinned and mapped guest page at @uaddr, from the cache or pinned
- * and mapped now.
+ * and mapped now.  The pin (which may fault, and wait for the VMM) is
+ * taken before dev_lock: device removal waits on that lock.
  *
- * Context: vq mutex and dev_lock held, in the VMM's mm, b->dma_dev set.
+ * Context: vq mutex held, in the VMM's mm.
  */
 static struct vhost_net_bind_page *
 vhost_net_bind_page_get(struct vhost_net_bind *b, unsigned long uaddr)
 {
-	struct vhost_net_bind_page *pg;
+	struct vhost_net_bind_page *pg, *old;
 	int ret;
-
-	lockdep_assert_held(&b->dev_lock);
 
 	pg = xa_load(&b->pages, uaddr >> PAGE_SHIFT);
 	if (pg)
 		goto out;
-
-	if (b->nr_pages >= b->max_pages) {
-		pg = list_first_entry_or_null(&b->lru,
-					      struct vhost_net_bind_page, lru);
-		if (!pg)
-			return ERR_PTR(-ENOSPC);
-		vhost_net_bind_page_release(b, pg);
-	}
 
 	pg = kzalloc_obj(*pg, GFP_KERNEL_ACCOUNT);
 	if (!pg)
 		return ERR_PTR(-ENOMEM);
 	pg->uaddr = uaddr;
 	INIT_LIST_HEAD(&pg->lru);
-
 	ret = pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM,
 				  &pg->page);
 	if (ret != 1) {
 		ret = ret < 0 ? ret : -EFAULT;
 		goto err_free;
 	}
+
+	mutex_lock(&b->dev_lock);
+	if (!b->dma_dev) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	if (b->nr_pages >= b->max_pages) {
+		old = list_first_entry_or_null(&b->lru,
+					       struct vhost_net_bind_page, lru);
+		if (!old) {
+			ret = -ENOSPC;
+			goto err_unlock;
+		}
+		vhost_net_bind_page_release(b, old);
+	}
 	pg->dma = dma_map_page_attrs(b->dma_dev, pg->page, 0, PAGE_SIZE,
 				     DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(b->dma_dev, pg->dma)) {
 		ret = -ENOMEM;
-		goto err_unpin;
+		goto err_unlock;
 	}
 	ret = xa_err(xa_store(&b->pages, uaddr >> PAGE_SHIFT, pg,
 			      GFP_KERNEL_ACCOUNT));
 	if (ret)
 		goto err_unmap;
-
 	WRITE_ONCE(b->nr_pages, b->nr_pages + 1);
+	mutex_unlock(&b->dev_lock);
 	vhost_net_bind_stat_add(&b->stats.pin_total, 1);
 out:
 	if (!pg->users++)
@@ -369,7 +392,8 @@ out:
 err_unmap:
 	dma_unmap_page_attrs(b->dma_dev, pg->dma, PAGE_SIZE, DMA_FROM_DEVICE,
 			     DMA_ATTR_SKIP_CPU_SYNC);
-err_unpin:
+err_unlock:
+	mutex_unlock(&b->dev_lock);
 	unpin_user_page(pg->page);
 err_free:
 	kfree(pg);
@@ -431,13 +455,18 @@ static int vhost_net_bind_arm_one(struct vhost_net_bind *b)
 	}
 
 	niov = &b->area.niovs[idx];
+	mutex_lock(&b->dev_lock);
+	/* Unmapped by device removal meanwhile? */
+	ret = b->dma_dev ? 0 : -ENODEV;
 	/* True when the address does not fit the net_iov */
-	if (net_mp_niov_set_dma_addr(niov, pg->dma)) {
+	if (!ret && net_mp_niov_set_dma_addr(niov, pg->dma))
 		ret = -EINVAL;
+	if (!ret)
+		dma_sync_single_for_device(b->dma_dev, pg->dma, b->buf_size,
+					   DMA_FROM_DEVICE);
+	mutex_unlock(&b->dev_lock);
+	if (ret)
 		goto err_page;
-	}
-	dma_sync_single_for_device(b->dma_dev, pg->dma, b->buf_size,
-				   DMA_FROM_DEVICE);
 
 	buf = &b->bufs[idx];
 	buf->pg = pg;
@@ -500,9 +529,9 @@ int vhost_net_bind_refill(struct vhost_net_bind *b)
 	struct vhost_virtqueue *vq = b->vq;
 	u16 pending;
 
-	mutex_lock(&b->dev_lock);
-	if (!b->dma_dev)
-		goto out;
+	/* Gone with the queue (.uninstall): nothing is armed again */
+	if (!READ_ONCE(b->dma_dev))
+		return 0;
 	while (b->armed < b->armed_max) {
 		/* Take at most as many as stay posted: a frame needs a buffer
 		 * for its head besides those the NIC filled, and the guest
@@ -518,8 +547,6 @@ int vhost_net_bind_refill(struct vhost_net_bind *b)
 		if (ret)
 			break;
 	}
-out:
-	mutex_unlock(&b->dev_lock);
 	return ret == -ENOBUFS ? -EAGAIN : 0;
 }
 
@@ -591,6 +618,14 @@ static int vhost_net_bind_complete(struct vhost_net_bind *b,
 	netmem_ref netmem;
 
 	mutex_lock(&b->dev_lock);
+	for (i = 0; b->dma_dev && i < sh->nr_frags; i++) {
+		frag = &sh->frags[i];
+		idx = net_iov_idx(skb_frag_net_iov(frag));
+		dma_sync_single_for_cpu(b->dma_dev, b->bufs[idx].pg->dma,
+					skb_frag_size(frag), DMA_FROM_DEVICE);
+	}
+	mutex_unlock(&b->dev_lock);
+
 	for (i = 0; i < sh->nr_frags; i++) {
 		frag = &sh->frags[i];
 		netmem = skb_frag_netmem(frag);
@@ -598,9 +633,6 @@ static int vhost_net_bind_complete(struct vhost_net_bind *b,
 		buf = &b->bufs[idx];
 		len = skb_frag_size(frag);
 
-		if (b->dma_dev)
-			dma_sync_single_for_cpu(b->dma_dev, buf->pg->dma, len,
-						DMA_FROM_DEVICE);
 		heads[i].id = cpu_to_vhost32(vq, buf->head);
 		heads[i].len = cpu_to_vhost32(vq, len);
 		if (unlikely(log))
@@ -617,7 +649,6 @@ static int vhost_net_bind_complete(struct vhost_net_bind *b,
 		vhost_net_bind_idle_push(b, idx);
 		vhost_net_bind_stat_add(&b->stats.zc_bytes, len);
 	}
-	mutex_unlock(&b->dev_lock);
 
 	WRITE_ONCE(b->armed, b->armed - sh->nr_frags);
 	vhost_net_bind_stat_add(&b->stats.zc_frames, 1);
@@ -633,12 +664,10 @@ static int vhost_net_bind_copy(struct vhost_net_bind *b,
 	unsigned int i, off, len;
 	const skb_frag_t *frag;
 	struct page *page;
-	int ret = 0;
 
 	if (skb_has_frag_list(skb))
 		return -EOPNOTSUPP;
 
-	mutex_lock(&b->dev_lock);
 	for (i = 0; i < sh->nr_frags; i++) {
 		frag = &sh->frags[i];
 		off = skb_frag_off(frag);
@@ -647,25 +676,22 @@ static int vhost_net_bind_copy(struct vhost_net_bind *b,
 			struct vhost_net_bind_buf *buf;
 
 			buf = &b->bufs[net_iov_idx(skb_frag_net_iov(frag))];
-			if (off + len > b->buf_size) {
-				ret = -EINVAL;
-				break;
-			}
+			if (off + len > b->buf_size)
+				return -EINVAL;
+			mutex_lock(&b->dev_lock);
 			if (b->dma_dev)
 				dma_sync_single_for_cpu(b->dma_dev,
 							buf->pg->dma + off, len,
 							DMA_FROM_DEVICE);
+			mutex_unlock(&b->dev_lock);
 			page = buf->pg->page;
 		} else {
 			page = skb_frag_page(frag);
 		}
-		if (copy_page_to_iter(page, off, len, iter) != len) {
-			ret = -EFAULT;
-			break;
-		}
+		if (copy_page_to_iter(page, off, len, iter) != len)
+			return -EFAULT;
 	}
-	mutex_unlock(&b->dev_lock);
-	return ret;
+	return 0;
 }
 
 /**
@@ -676,20 +702,23 @@ static int vhost_net_bind_copy(struct vhost_net_bind *b,
  * @how: what vhost_net_bind_classify() said of it
  * @iter: the buffers taken for the frame's head (in place) or for all of
  *	it (copy), past the header vhost-net writes itself, if any
+ * @fixup: where num_buffers goes in the first of them
+ * @num_buffers: its value, those buffers and the payload buffers
  * @heads: where the used elements of the payload buffers go (in place)
  * @log: the dirty log, or NULL
  *
  * Writes the virtio-net header the backend would write and the frame's
- * linear part, then completes or copies the payload.  The caller sets
- * num_buffers.
+ * linear part, sets num_buffers, then completes or copies the payload.
  *
  * Context: vq mutex held, in the VMM's mm.
  * Return: the number of payload buffers completed at @heads (0 for a
- * copy), or a negative errno: the frame was dropped (counted).
+ * copy), or a negative errno: the frame was dropped (counted); -EFAULT
+ * if the guest's buffers could not be written.
  */
 int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 		      struct sk_buff *skb, enum vhost_net_bind_rx how,
-		      struct iov_iter *iter, struct vring_used_elem *heads,
+		      struct iov_iter *iter, struct iov_iter *fixup,
+		      __virtio16 num_buffers, struct vring_used_elem *heads,
 		      struct vhost_log *log)
 {
 	ssize_t hlen;
@@ -697,7 +726,15 @@ int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 
 	hlen = tap_put_head(sock, skb, iter);
 	if (hlen < 0) {
-		ret = hlen;
+		ret = hlen == -EFAULT ? -EFAULT : -EINVAL;
+		goto err_drop;
+	}
+	/* Before any payload buffer is the guest's: a fault here leaves
+	 * them all armed.
+	 */
+	if (copy_to_iter(&num_buffers, sizeof(num_buffers), fixup) !=
+	    sizeof(num_buffers)) {
+		ret = -EFAULT;
 		goto err_drop;
 	}
 
@@ -874,9 +911,10 @@ static void vhost_net_bind_unmap(struct vhost_net_bind *b)
 
 	if (!b->dma_dev)
 		return;
+	/* Synced for the CPU: frames in flight are still completed. */
 	xa_for_each(&b->pages, index, pg) {
 		dma_unmap_page_attrs(b->dma_dev, pg->dma, PAGE_SIZE,
-				     DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+				     DMA_FROM_DEVICE, 0);
 		pg->dma = DMA_MAPPING_ERROR;
 	}
 	put_device(b->dma_dev);
@@ -1026,6 +1064,12 @@ int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 		ret = -EOPNOTSUPP;
 		goto err_unlock;
 	}
+	/* IOTLB invalidations would have to disarm buffers: not done. */
+	if (vhost_has_feature(vq, VIRTIO_F_ACCESS_PLATFORM)) {
+		NL_SET_ERR_MSG(&extack, "the guest uses a vIOMMU");
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+	}
 	dma_dev = netdev_queue_get_dma_dev(dev, idx, NETDEV_QUEUE_TYPE_RX);
 	if (!dma_dev) {
 		NL_SET_ERR_MSG(&extack, "the queue has no DMA device");
@@ -1153,7 +1197,8 @@ static void vhost_net_bind_purge(struct vhost_net_bind *b,
  * Restarts the queue without the binding, drops the frames of the
  * binding still queued on @ring, zeroes the guest buffers the NIC held
  * and, when called in the VMM's mm, returns them used with length 0 (a
- * VMM that is exiting gets nothing back).  @b must not be used
+ * VMM that is exiting gets nothing back).  The guest pages are unpinned
+ * when the binding's last page pool is gone.  @b must not be used
  * afterwards.
  *
  * Context: vq mutex held, backend being detached; vhost-net has put the
@@ -1165,10 +1210,8 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 		.mp_ops = &vhost_net_bind_ops,
 		.mp_priv = b,
 	};
-	struct vhost_net_bind_page *pg;
 	netdevice_tracker tracker;
 	struct net_device *dev;
-	unsigned long index;
 
 	if (!b)
 		return;
@@ -1188,9 +1231,9 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 		netdev_put(dev, &tracker);
 	}
 
-	/* The NIC has given back what it held and NAPI delivered what it
-	 * built; frames elsewhere return theirs to a pool that no longer
-	 * hands them out.
+	/* The NIC has given back what it held.  Frames elsewhere (in a
+	 * backlog, or queued on @ring after this) return their buffers to a
+	 * pool that no longer hands them out, when they are freed.
 	 */
 	vhost_net_bind_purge(b, ring);
 	spin_lock_bh(&b->ready_lock);
@@ -1200,11 +1243,8 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 
 	vhost_net_bind_give_back(b, current->mm && current->mm == b->vq->dev->mm);
 
-	mutex_lock(&b->dev_lock);
-	vhost_net_bind_unmap(b);
-	xa_for_each(&b->pages, index, pg)
-		vhost_net_bind_page_release(b, pg);
-	mutex_unlock(&b->dev_lock);
-
+	/* The pages stay pinned until the last pool is gone: a queue that
+	 * failed to restart still runs the old one.
+	 */
 	vhost_net_bind_put(b);
 }

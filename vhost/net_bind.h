@@ -8,6 +8,7 @@
 
 #include <linux/errno.h>
 #include <linux/types.h>
+#include <linux/virtio_types.h>
 
 struct iov_iter;
 struct ptr_ring;
@@ -37,7 +38,8 @@ enum vhost_net_bind_rx vhost_net_bind_classify(struct vhost_net_bind *b,
 					       const struct sk_buff *skb);
 int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 		      struct sk_buff *skb, enum vhost_net_bind_rx how,
-		      struct iov_iter *iter, struct vring_used_elem *heads,
+		      struct iov_iter *iter, struct iov_iter *fixup,
+		      __virtio16 num_buffers, struct vring_used_elem *heads,
 		      struct vhost_log *log);
 void vhost_net_bind_rx_other(struct vhost_net_bind *b, unsigned int len);
 void vhost_net_bind_rx_drop(struct vhost_net_bind *b);
@@ -70,6 +72,8 @@ static inline int vhost_net_bind_rx(struct vhost_net_bind *b,
 				    struct socket *sock, struct sk_buff *skb,
 				    enum vhost_net_bind_rx how,
 				    struct iov_iter *iter,
+				    struct iov_iter *fixup,
+				    __virtio16 num_buffers,
 				    struct vring_used_elem *heads,
 				    struct vhost_log *log)
 {
