@@ -45,8 +45,10 @@ vng=(env PYTHONPATH="$vng_dir/usr/lib/python3/dist-packages" PATH="$vng_dir/usr/
 # rejects the host CPU's MSRs): probe it with a stopped VM, fall back to TCG.
 kvm_works() {
 	[ -w /dev/kvm ] || return 1
-	timeout 3 qemu-system-x86_64 -accel kvm -cpu host -M pc -m 64 \
-		-display none -nodefaults -no-reboot -S >/dev/null 2>&1
+	# In a subshell that does not exec it, so that the report of an
+	# aborted QEMU goes to /dev/null too
+	(timeout 3 qemu-system-x86_64 -accel kvm -cpu host -M pc -m 64 \
+		-display none -nodefaults -no-reboot -S; exit $?) >/dev/null 2>&1
 	[ $? = 124 ]
 }
 if ! kvm_works; then
