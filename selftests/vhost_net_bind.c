@@ -320,7 +320,7 @@ static unsigned long traffic_stop(struct traffic *t)
 /* The binding shows in queue-get on both ends of the lease, and in the
  * page pool of the queue; it holds half the ring for the NIC.
  */
-TEST_F(bind, shown)
+TEST_F_TIMEOUT(bind, shown, 240)
 {
 	struct nsim_vhost_stats vs, vv;
 	unsigned int pools;
@@ -354,7 +354,7 @@ TEST_F(bind, shown)
  * buffer has been armed (pinned and mapped) once, receiving pins nothing
  * more: the buffers circle between the guest and the NIC.
  */
-TEST_F(bind, zero_copy)
+TEST_F_TIMEOUT(bind, zero_copy, 240)
 {
 	static const size_t sizes[] = {
 		60, 61, 64, 100, 500, 1000, 1514, 2000, 4095, 4096, 4110,
@@ -415,7 +415,7 @@ TEST_F(bind, zero_copy)
 /* Broadcast frames go to the other queues (RSS) and reach the guest by
  * the ordinary path, interleaved with zero-copy ones, each counted.
  */
-TEST_F(bind, other_queue)
+TEST_F_TIMEOUT(bind, other_queue, 240)
 {
 	static const struct nsim_port bcast = {
 		.mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
@@ -460,7 +460,7 @@ TEST_F(bind, other_queue)
  * length 0 and every byte zero (the guest filled them with 0xa5); the
  * queue is free again, and attaching binds it anew.
  */
-TEST_F(bind, unbind_scrubs)
+TEST_F_TIMEOUT(bind, unbind_scrubs, 240)
 {
 	struct nsim_vhost_stats vs;
 	unsigned int zeroed;
@@ -494,7 +494,7 @@ static bool log_dirty(const unsigned char *bitmap, __u64 gpa)
 /* With dirty logging on (live migration), every guest page the NIC wrote
  * through the binding is logged, as those the host CPU wrote are.
  */
-TEST_F(bind, dirty_log)
+TEST_F_TIMEOUT(bind, dirty_log, 240)
 {
 	static unsigned char bitmap[VHOST_GUEST_LOG_SIZE];
 	struct nsim_vhost_stats vs;
@@ -572,7 +572,7 @@ static int post_bad(struct vhost_guest *g, unsigned int n, __u16 id,
  * what it holds.  Each case starts from a fresh guest that posted 4
  * buffers.
  */
-TEST_F(bind, hostile_descs)
+TEST_F_TIMEOUT(bind, hostile_descs, 240)
 {
 	struct nsim_vhost_stats vs;
 	__u64 refused;
@@ -629,7 +629,7 @@ TEST_F(bind, hostile_descs)
  * come back with length 0) and binds again; every frame that arrives is
  * intact, and zero copy resumes.
  */
-TEST_F(bind, mem_table_under_traffic)
+TEST_F_TIMEOUT(bind, mem_table_under_traffic, 240)
 {
 	struct nsim_vhost_stats vs;
 	unsigned int round, n, frames = 0;
@@ -675,7 +675,7 @@ TEST_F(bind, mem_table_under_traffic)
 }
 
 /* Closing the vhost device with frames flowing leaves no pool behind. */
-TEST_F(bind, teardown_close)
+TEST_F_TIMEOUT(bind, teardown_close, 240)
 {
 	struct traffic t;
 	unsigned int pools;
@@ -692,7 +692,7 @@ TEST_F(bind, teardown_close)
 }
 
 /* A guest process killed with traffic flowing leaves no pool behind. */
-TEST_F(bind, teardown_kill)
+TEST_F_TIMEOUT(bind, teardown_kill, 240)
 {
 	struct nsim_vhost_stats vs;
 	unsigned int pools, i;
@@ -733,7 +733,7 @@ TEST_F(bind, teardown_kill)
  * binding's use of the queue at once; closing the guest then leaves no
  * pool behind.
  */
-TEST_F(bind, teardown_del_macvtap)
+TEST_F_TIMEOUT(bind, teardown_del_macvtap, 240)
 {
 	unsigned int pools;
 	struct traffic t;
@@ -753,7 +753,7 @@ TEST_F(bind, teardown_del_macvtap)
 /* Deleting the NIC with frames flowing (the provider is uninstalled from
  * under the binding) completes; closing the guest leaves no pool behind.
  */
-TEST_F(bind, teardown_del_nic)
+TEST_F_TIMEOUT(bind, teardown_del_nic, 240)
 {
 	unsigned int pools;
 	struct traffic t;
