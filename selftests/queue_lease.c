@@ -68,7 +68,7 @@ FIXTURE_TEARDOWN(lease)
 }
 
 /* A lease shows on the physical queue, pointing at the macvtap's queue. */
-TEST_F(lease, create_and_show)
+TEST_F_TIMEOUT(lease, create_and_show, 120)
 {
 	int ifindex, queue, id;
 	char msg[256];
@@ -99,7 +99,7 @@ TEST_F(lease, create_and_show)
 /* A queue holds one lease; the queue must exist; the leasee must be a
  * device that creates queues, the leased one a physical device.
  */
-TEST_F(lease, refused)
+TEST_F_TIMEOUT(lease, refused, 120)
 {
 	char msg[256], mvt2[IF_NAMESIZE], veth[IF_NAMESIZE];
 	int mvt2_ifindex, veth_ifindex;
@@ -136,7 +136,7 @@ TEST_F(lease, refused)
 }
 
 /* A queue in use by AF_XDP cannot be leased. */
-TEST_F(lease, busy_xsk)
+TEST_F_TIMEOUT(lease, busy_xsk, 120)
 {
 	struct xdp_umem_reg umem = { .len = 64 * 4096, .chunk_size = 4096 };
 	struct sockaddr_xdp sxdp = {
@@ -174,7 +174,7 @@ TEST_F(lease, busy_xsk)
 }
 
 /* queue-create is for CAP_NET_ADMIN only. */
-TEST_F(lease, needs_cap_net_admin)
+TEST_F_TIMEOUT(lease, needs_cap_net_admin, 120)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -202,7 +202,7 @@ TEST_F(lease, needs_cap_net_admin)
 }
 
 /* Deleting the macvtap gives the queue back. */
-TEST_F(lease, gone_with_macvtap)
+TEST_F_TIMEOUT(lease, gone_with_macvtap, 120)
 {
 	int ifindex, queue;
 	char msg[256];
@@ -224,7 +224,7 @@ TEST_F(lease, gone_with_macvtap)
  * reference is given back), whether it is the macvtap's lower device or
  * another one.
  */
-TEST_F(lease, gone_with_device)
+TEST_F_TIMEOUT(lease, gone_with_device, 120)
 {
 	char msg[256], other[IF_NAMESIZE];
 	int other_ifindex;
@@ -249,7 +249,7 @@ TEST_F(lease, gone_with_device)
 /* With queue management ops the macvtap's rx mode is set from the core's
  * work: its multicast list still reaches the lower device.
  */
-TEST_F(lease, rx_mode_synced)
+TEST_F_TIMEOUT(lease, rx_mode_synced, 120)
 {
 	char lname[IF_NAMESIZE];
 	int i, found = 0;
@@ -289,7 +289,7 @@ static int read_mtu(const char *ifname)
  */
 #define MTU_FLIPS	200
 
-TEST_F(lease, lower_mtu_follows)
+TEST_F_TIMEOUT(lease, lower_mtu_follows, 120)
 {
 	int i, ifindex, queue, mtu = 0, gets = 0;
 	char msg[256];
@@ -331,7 +331,7 @@ TEST_F(lease, lower_mtu_follows)
  * macvtap's features under its instance lock (lockdep checks it in
  * make check-debug): with TSO the guest takes GRO'd frames.
  */
-TEST_F(lease, offload_under_lease)
+TEST_F_TIMEOUT(lease, offload_under_lease, 120)
 {
 	char path[32], msg[256];
 	int fd;
