@@ -105,7 +105,10 @@ static int tap_open(int ifindex)
 	return fd;
 }
 
-static int guest_start(struct vhost_guest **gp, int tap_fd)
+/* A guest on @tap_fd that posts @n buffers (ids 0..n-1); *@gp NULL on
+ * failure.
+ */
+static int guest_start(struct vhost_guest **gp, int tap_fd, unsigned int n)
 {
 	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
 	int ret;
@@ -115,7 +118,7 @@ static int guest_start(struct vhost_guest **gp, int tap_fd)
 		return ret;
 	ret = vhost_guest_set_backend_fd(*gp, tap_fd);
 	if (!ret)
-		ret = vhost_guest_rx_post(*gp, RING);
+		ret = vhost_guest_rx_post(*gp, n);
 	if (ret < 0) {
 		vhost_guest_close(*gp);
 		*gp = NULL;
@@ -159,7 +162,7 @@ FIXTURE_SETUP(bind)
 
 	self->tap_fd = tap_open(self->mvt.ifindex);
 	ASSERT_LE(0, self->tap_fd) TH_LOG("tap: %s", strerror(-self->tap_fd));
-	ret = guest_start(&self->g, self->tap_fd);
+	ret = guest_start(&self->g, self->tap_fd, RING);
 	ASSERT_EQ(0, ret) TH_LOG("guest: %s", strerror(-ret));
 	self->tx_fd = nsim_tx_open(&self->a);
 	ASSERT_LE(0, self->tx_fd);
@@ -254,18 +257,22 @@ static int wait_armed(struct _test_data_bind *self, __u64 want,
 	return -ETIMEDOUT;
 }
 
-/* No page pool of a binding left, within @ms. */
-static int pools_gone(int ms, unsigned int *pools, __u64 *inflight)
+/* No page pool of a binding is left, within 5 s: everything the NIC held
+ * came back.
+ */
+static void expect_no_pools(struct __test_metadata *_metadata)
 {
-	int ret;
+	unsigned int pools;
+	__u64 inflight;
+	int ms;
 
-	for (;;) {
-		ret = nsim_vhost_pools(pools, inflight);
-		if (ret || !*pools || ms <= 0)
-			return ret;
+	for (ms = 5000; ms > 0; ms -= 100) {
+		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
+		if (!pools)
+			break;
 		usleep(100 * 1000);
-		ms -= 100;
 	}
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 }
 
 /* The length of traffic_run()'s frame @seq. */
@@ -524,17 +531,8 @@ TEST_F_TIMEOUT(bind, dirty_log, 240)
 /* A fresh guest on the macvtap that posts @n buffers (ids 0..n-1). */
 static int guest_restart(struct _test_data_bind *self, unsigned int n)
 {
-	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
-	int ret;
-
 	vhost_guest_close(self->g);
-	self->g = NULL;
-	ret = vhost_guest_open(&self->g, &opts);
-	if (!ret)
-		ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
-	if (!ret)
-		ret = vhost_guest_rx_post(self->g, n);
-	return ret < 0 ? ret : 0;
+	return guest_start(&self->g, self->tap_fd, n);
 }
 
 /* Posts @n bad buffers (ids from @id on, or @id again and again when
@@ -678,15 +676,12 @@ TEST_F_TIMEOUT(bind, mem_table_under_traffic, 240)
 TEST_F_TIMEOUT(bind, teardown_close, 240)
 {
 	struct traffic t;
-	unsigned int pools;
-	__u64 inflight;
 
 	ASSERT_EQ(0, traffic_start(&t, self));
 	vhost_guest_close(self->g);
 	self->g = NULL;
 	TH_LOG("%lu frames sent", traffic_stop(&t));
-	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
+	expect_no_pools(_metadata);
 	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
 					    &(struct nsim_vhost_stats){}));
 }
@@ -695,9 +690,8 @@ TEST_F_TIMEOUT(bind, teardown_close, 240)
 TEST_F_TIMEOUT(bind, teardown_kill, 240)
 {
 	struct nsim_vhost_stats vs;
-	unsigned int pools, i;
 	struct traffic t;
-	__u64 inflight;
+	unsigned int i;
 	pid_t pid;
 	int status;
 
@@ -709,7 +703,7 @@ TEST_F_TIMEOUT(bind, teardown_kill, 240)
 	if (!pid) {
 		struct vhost_guest *g;
 
-		if (guest_start(&g, self->tap_fd))
+		if (guest_start(&g, self->tap_fd, RING))
 			_exit(1);
 		for (;;)
 			recv_frame(g, &self->a, 1000);
@@ -725,49 +719,50 @@ TEST_F_TIMEOUT(bind, teardown_kill, 240)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	TH_LOG("%lu frames sent, %llu received in place before the kill",
 	       traffic_stop(&t), (unsigned long long)VS(vs, ZC_FRAMES));
-	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
+	expect_no_pools(_metadata);
 }
 
-/* Deleting the macvtap with frames flowing ends the lease and the
- * binding's use of the queue at once; closing the guest then leaves no
- * pool behind.
+/* Runs @cmd (deleting a device) with frames flowing, then closes the
+ * guest: no pool is left behind.  With @nic_stays, the NIC's queue has
+ * no binding any more before the guest closes.
+ */
+static void delete_under_traffic(struct __test_metadata *_metadata,
+				 struct _test_data_bind *self, const char *cmd,
+				 bool nic_stays)
+{
+	struct traffic t;
+
+	ASSERT_EQ(0, traffic_start(&t, self));
+	ASSERT_EQ(0, nsim_run("%s", cmd));
+	TH_LOG("%lu frames sent", traffic_stop(&t));
+	if (nic_stays)
+		EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
+						    &(struct nsim_vhost_stats){}));
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	expect_no_pools(_metadata);
+}
+
+/* Deleting the macvtap ends the lease and the binding's use of the
+ * queue at once.
  */
 TEST_F_TIMEOUT(bind, teardown_del_macvtap, 240)
 {
-	unsigned int pools;
-	struct traffic t;
-	__u64 inflight;
+	char cmd[64];
 
-	ASSERT_EQ(0, traffic_start(&t, self));
-	ASSERT_EQ(0, nsim_run("ip link del %s", self->mvt.ifname));
-	TH_LOG("%lu frames sent", traffic_stop(&t));
-	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB,
-					    &(struct nsim_vhost_stats){}));
-	vhost_guest_close(self->g);
-	self->g = NULL;
-	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
+	snprintf(cmd, sizeof(cmd), "ip link del %s", self->mvt.ifname);
+	delete_under_traffic(_metadata, self, cmd, true);
 }
 
-/* Deleting the NIC with frames flowing (the provider is uninstalled from
- * under the binding) completes; closing the guest leaves no pool behind.
- */
+/* Deleting the NIC uninstalls the provider from under the binding. */
 TEST_F_TIMEOUT(bind, teardown_del_nic, 240)
 {
-	unsigned int pools;
-	struct traffic t;
-	__u64 inflight;
+	char cmd[64];
 
-	ASSERT_EQ(0, traffic_start(&t, self));
-	ASSERT_EQ(0, nsim_run("echo %u > /sys/bus/netdevsim/del_device",
-			      self->b.dev_id));
+	snprintf(cmd, sizeof(cmd), "echo %u > /sys/bus/netdevsim/del_device",
+		 self->b.dev_id);
 	self->b.dev_id = 0;
-	TH_LOG("%lu frames sent", traffic_stop(&t));
-	vhost_guest_close(self->g);
-	self->g = NULL;
-	ASSERT_EQ(0, pools_gone(5000, &pools, &inflight));
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
+	delete_under_traffic(_metadata, self, cmd, false);
 }
 
 TEST_HARNESS_MAIN
