@@ -69,6 +69,8 @@ struct vhost_guest {
 	size_t hdr_len;
 	struct vhost_guest_vq vqs[VHOST_GUEST_NUM_VQS];
 	size_t bufs_off;
+	/* Length of the RX buffers vhost_guest_rx_post() posts. */
+	unsigned int post_len;
 	/* RX descriptor ids not posted to the host, used as a stack. */
 	__u16 *free_ids;
 	unsigned int nr_free;
@@ -255,6 +257,7 @@ int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opt
 
 	ring_sz = vg_vring_size(g->opts.ring_num);
 	g->bufs_off = VHOST_GUEST_NUM_VQS * ring_sz;
+	g->post_len = g->opts.buf_len;
 	need = g->bufs_off + (size_t)g->opts.ring_num * g->opts.buf_len;
 	ret = -ENOSPC;
 	if (need > g->opts.mem_size)
@@ -489,7 +492,7 @@ int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n)
 		 */
 		memset(vg_buf(g, id), VHOST_GUEST_POISON, g->opts.buf_len);
 		vq->desc[id].addr = vg_gpa(g, vg_buf_off(g, id));
-		vq->desc[id].len = g->opts.buf_len;
+		vq->desc[id].len = g->post_len;
 		vq->desc[id].flags = VRING_DESC_F_WRITE;
 		vq->desc[id].next = 0;
 		vq->avail->ring[vq->avail_idx % vq->num] = id;
@@ -509,6 +512,16 @@ int vhost_guest_rx_post(struct vhost_guest *g, unsigned int n)
 
 	ret = vg_kick(vq);
 	return ret ? ret : (int)posted;
+}
+
+int vhost_guest_rx_set_post_len(struct vhost_guest *g, unsigned int len)
+{
+	if (!len)
+		len = g->opts.buf_len;
+	if (len < VHOST_GUEST_MIN_BUF_LEN || len > g->opts.buf_len)
+		return -EINVAL;
+	g->post_len = len;
+	return 0;
 }
 
 int vhost_guest_rx_set_desc(struct vhost_guest *g, __u16 id, __u64 gpa,
@@ -690,6 +703,19 @@ int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed)
 			(*zeroed)++;
 		n++;
 	}
+}
+
+const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
+				       size_t *len)
+{
+	*len = g->opts.buf_len;
+	return id < g->opts.ring_num ? vg_buf(g, id) : NULL;
+}
+
+const unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len)
+{
+	*len = g->opts.mem_size;
+	return g->mem;
 }
 
 __u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id)

@@ -130,6 +130,12 @@ int vhost_guest_rx_set_desc(struct vhost_guest *g, __u16 id, __u64 gpa,
 			    __u32 len, __u16 flags, __u16 next);
 int vhost_guest_rx_post_raw(struct vhost_guest *g, __u16 id);
 
+/* Length of the RX buffers vhost_guest_rx_post() posts from now on, at
+ * least VHOST_GUEST_MIN_BUF_LEN and at most the buffer length set at open
+ * (0: that length), as a guest that sizes its buffers to its traffic.
+ */
+int vhost_guest_rx_set_post_len(struct vhost_guest *g, unsigned int len);
+
 /* Buffers currently posted and not yet used by the host. */
 unsigned int vhost_guest_rx_outstanding(const struct vhost_guest *g);
 
@@ -152,6 +158,13 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
  * a length; *@zeroed counts those whose every byte is 0.
  */
 int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed);
+
+/* RX buffer @id, all of it (*@len bytes), or NULL if there is none. */
+const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
+				       size_t *len);
+
+/* The memory standing for guest RAM, all of it: rings and buffers. */
+const unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len);
 
 /* Guest physical address of RX buffer @id. */
 __u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id);

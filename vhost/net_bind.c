@@ -23,6 +23,17 @@
  * holds at most half of the ring's buffers, so the ordinary path (and the
  * headers of bound frames) always finds buffers.
  *
+ * Spares.  When no guest buffer is armed (the guest posted too few, or
+ * buffers the NIC cannot take) the NIC gets one of the binding's spare
+ * host pages instead, and vhost-net copies that frame into the guest's
+ * buffers the ordinary way: the queue never drops for want of a guest
+ * buffer while spares last.  The spares are zeroed once, when the binding
+ * allocates them, and then only ever hold frames of this queue.  A spare
+ * vhost-net has copied from is parked with the binding (it keeps the
+ * page_pool reference) and handed to the NIC again only when no guest
+ * buffer is armed, so spares do not linger in the pool in place of
+ * guest buffers.
+ *
  * Completion.  Memory providers need header/data split: the protocol
  * headers land in host pages, the payload in guest buffers.  vhost-net
  * writes the virtio-net header and the headers into a buffer of its own
@@ -107,6 +118,20 @@ struct vhost_net_bind_buf {
 };
 
 /**
+ * struct vhost_net_bind_spare - a host page for the NIC when no guest
+ *	buffer is armed
+ * @page: the page, zeroed when the binding allocated it
+ * @dma: its DMA address, DMA_MAPPING_ERROR once unmapped (dev_lock)
+ *
+ * Its net_iov is on vhost_net_bind::spare while in no page pool (and in
+ * no pool's hands, for a parked one), else in a page pool.
+ */
+struct vhost_net_bind_spare {
+	struct page *page;
+	dma_addr_t dma;
+};
+
+/**
  * struct vhost_net_bind_stats - what the binding counts
  * @zc_frames: frames completed in place
  * @zc_bytes: their payload bytes, written by the NIC only
@@ -121,6 +146,8 @@ struct vhost_net_bind_buf {
  * @pin_total: guest pages pinned and mapped
  * @scrubbed: guest buffers zeroed and returned unused
  * @drops: frames of the bound queue dropped by vhost-net
+ * @host_frames: frames of the bound queue in spare host pages, copied
+ * @host_bytes: their bytes
  *
  * @alloc_empty is protected by vhost_net_bind::ready_lock, the others by
  * the vq mutex; readers (netlink) read them without a lock.
@@ -139,13 +166,17 @@ struct vhost_net_bind_stats {
 	u64 pin_total;
 	u64 scrubbed;
 	u64 drops;
+	u64 host_frames;
+	u64 host_bytes;
 };
 
 /**
  * struct vhost_net_bind - a guest-bound RX queue
- * @area: the net_iovs, one per descriptor of the RX ring
- * @bufs: what each net_iov stands for
- * @nr_bufs: number of net_iovs (the ring size, a power of 2)
+ * @area: the net_iovs: one per descriptor of the RX ring, then the spares
+ * @bufs: what each net_iov of a guest buffer stands for
+ * @nr_bufs: number of those net_iovs (the ring size, a power of 2)
+ * @spares: the spare host pages, net_iovs @nr_bufs and on
+ * @nr_spares: number of spares (a power of 2)
  * @armed_max: most guest buffers the binding takes at once
  * @buf_size: most bytes the NIC writes into a buffer
  * @vq: the RX virtqueue
@@ -155,11 +186,16 @@ struct vhost_net_bind_stats {
  * @idle: FIFO of net_iovs without a guest buffer (vq mutex)
  * @idle_head: first entry of @idle
  * @idle_count: entries in @idle
- * @ready_lock: protects @ready, @ready_head, @ready_count and @closed;
- *	taken in any context but hard IRQ
+ * @ready_lock: protects @ready, @spare and their heads and counts, @pp,
+ *	@spare_stale and @closed; taken in any context but hard IRQ
  * @ready: ring of armed net_iovs that are in no page pool
  * @ready_head: first entry of @ready
  * @ready_count: entries in @ready
+ * @spare: ring of spare net_iovs in no page pool or parked
+ * @spare_head: first entry of @spare
+ * @spare_count: entries in @spare
+ * @pp: the page pool made last for the queue
+ * @spare_stale: spares may be parked for a pool other than @pp
  * @closed: vhost-net is done with the binding: nothing is armed again
  * @dev_lock: protects @dev, @dev_tracker, @dma_dev and the DMA mappings;
  *	nests inside the vq mutex and the netdev instance locks, and is never
@@ -180,6 +216,8 @@ struct vhost_net_bind {
 	struct net_iov_area area;
 	struct vhost_net_bind_buf *bufs;
 	unsigned int nr_bufs;
+	struct vhost_net_bind_spare *spares;
+	unsigned int nr_spares;
 	unsigned int armed_max;
 	unsigned int buf_size;
 
@@ -196,6 +234,11 @@ struct vhost_net_bind {
 	u32 *ready;
 	unsigned int ready_head;
 	unsigned int ready_count;
+	u32 *spare;
+	unsigned int spare_head;
+	unsigned int spare_count;
+	struct page_pool *pp;
+	bool spare_stale;
 	bool closed;
 
 	/* the device and its mappings: see @dev_lock above */
@@ -233,6 +276,23 @@ static bool vhost_net_bind_owns(const struct vhost_net_bind *b,
 	return net_iov_owner(niov) == &b->area;
 }
 
+/* The spare a net_iov of the binding is, or NULL if it is a guest's. */
+static struct vhost_net_bind_spare *
+vhost_net_bind_spare_of(struct vhost_net_bind *b, u32 idx)
+{
+	return idx >= b->nr_bufs ? &b->spares[idx - b->nr_bufs] : NULL;
+}
+
+/* Drop a reference the binding holds on a net_iov of a page pool; the
+ * last one puts it back into the pool, through its ring.
+ */
+static void vhost_net_bind_netmem_put(netmem_ref netmem)
+{
+	if (!page_pool_unref_netmem(netmem, 1))
+		page_pool_put_unrefed_netmem(netmem_to_net_iov(netmem)->desc.pp,
+					     netmem, -1, false);
+}
+
 static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
 					  struct vhost_net_bind_page *pg);
 
@@ -241,18 +301,31 @@ static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
  */
 static void vhost_net_bind_free(struct vhost_net_bind *b)
 {
+	struct vhost_net_bind_spare *sp;
 	struct vhost_net_bind_page *pg;
 	unsigned long index;
+	unsigned int i;
 
 	WARN_ON_ONCE(b->dev);
 
 	xa_for_each(&b->pages, index, pg)
 		__vhost_net_bind_page_release(b, pg);
+	for (i = 0; b->spares && i < b->nr_spares; i++) {
+		sp = &b->spares[i];
+		if (!sp->page)
+			continue;
+		if (sp->dma != DMA_MAPPING_ERROR)
+			dma_unmap_page_attrs(b->dma_dev, sp->dma, PAGE_SIZE,
+					     DMA_FROM_DEVICE, 0);
+		__free_page(sp->page);
+	}
 	if (b->dma_dev)
 		put_device(b->dma_dev);
 	xa_destroy(&b->pages);
 	mutex_destroy(&b->dev_lock);
 	bitmap_free(b->head_armed);
+	kvfree(b->spare);
+	kvfree(b->spares);
 	kvfree(b->ready);
 	kvfree(b->idle);
 	kvfree(b->bufs);
@@ -304,6 +377,144 @@ static void vhost_net_bind_ready_push(struct vhost_net_bind *b, u32 idx)
 	lockdep_assert_held(&b->ready_lock);
 
 	b->ready[(b->ready_head + b->ready_count++) & (b->nr_bufs - 1)] = idx;
+}
+
+static void vhost_net_bind_spare_push(struct vhost_net_bind *b, u32 idx)
+{
+	lockdep_assert_held(&b->ready_lock);
+
+	b->spare[(b->spare_head + b->spare_count++) & (b->nr_spares - 1)] = idx;
+}
+
+static u32 vhost_net_bind_spare_pop(struct vhost_net_bind *b)
+{
+	u32 idx = b->spare[b->spare_head];
+
+	lockdep_assert_held(&b->ready_lock);
+
+	b->spare_head = (b->spare_head + 1) & (b->nr_spares - 1);
+	b->spare_count--;
+	return idx;
+}
+
+/* A spare for @pp, when it has no guest buffer to give: one in no pool,
+ * or one parked for @pp (the binding's reference becomes the pool's).
+ * Spares parked for an older pool are left to the worker.
+ */
+static netmem_ref vhost_net_bind_spare_get(struct vhost_net_bind *b,
+					   struct page_pool *pp)
+{
+	unsigned int tries = b->spare_count;
+	struct net_iov *niov;
+	u32 idx;
+
+	lockdep_assert_held(&b->ready_lock);
+
+	while (tries--) {
+		idx = vhost_net_bind_spare_pop(b);
+		niov = &b->area.niovs[idx];
+		if (!niov->desc.pp) {
+			net_mp_niov_set_page_pool(pp, niov);
+			return net_iov_to_netmem(niov);
+		}
+		if (niov->desc.pp == pp)
+			return net_iov_to_netmem(niov);
+		b->spare_stale = true;
+		vhost_net_bind_spare_push(b, idx);
+	}
+	return 0;
+}
+
+/* Let go of parked spares: those parked for a pool that is not the
+ * queue's any more, or all of them (@all, at unbind).  The pool may call
+ * ->release_netmem() at once, so the puts are made without the lock.
+ *
+ * Context: vq mutex held.
+ */
+static void vhost_net_bind_spares_flush(struct vhost_net_bind *b, bool all)
+{
+	netmem_ref batch[16];
+	unsigned int i, n, tries;
+	struct net_iov *niov;
+	u32 idx;
+
+	do {
+		n = 0;
+		spin_lock_bh(&b->ready_lock);
+		b->spare_stale = false;
+		for (tries = b->spare_count; tries && n < ARRAY_SIZE(batch);
+		     tries--) {
+			idx = vhost_net_bind_spare_pop(b);
+			niov = &b->area.niovs[idx];
+			if (niov->desc.pp && (all || niov->desc.pp != b->pp))
+				batch[n++] = net_iov_to_netmem(niov);
+			else
+				vhost_net_bind_spare_push(b, idx);
+		}
+		spin_unlock_bh(&b->ready_lock);
+
+		for (i = 0; i < n; i++)
+			vhost_net_bind_netmem_put(batch[i]);
+	} while (n == ARRAY_SIZE(batch));
+}
+
+/* Take a reference on each spare of @skb, to park it once @skb is freed.
+ * Return: how many, at @held.
+ */
+static unsigned int vhost_net_bind_spares_hold(struct vhost_net_bind *b,
+					       const struct sk_buff *skb,
+					       netmem_ref *held)
+{
+	const struct skb_shared_info *sh = skb_shinfo(skb);
+	unsigned int i, n = 0;
+	struct net_iov *niov;
+	netmem_ref netmem;
+
+	for (i = 0; i < sh->nr_frags; i++) {
+		netmem = skb_frag_netmem(&sh->frags[i]);
+		if (!netmem_is_net_iov(netmem))
+			continue;
+		niov = netmem_to_net_iov(netmem);
+		if (!vhost_net_bind_owns(b, niov) ||
+		    !vhost_net_bind_spare_of(b, net_iov_idx(niov)))
+			continue;
+		page_pool_ref_netmem(netmem);
+		held[n++] = netmem;
+	}
+	return n;
+}
+
+/* The frame the spares at @held were in is gone: park each spare that
+ * nobody else references with the binding, to be handed to the NIC only
+ * when no guest buffer is armed; drop the reference on the others.
+ *
+ * Context: vq mutex held.
+ */
+static void vhost_net_bind_spares_park(struct vhost_net_bind *b,
+				       const netmem_ref *held, unsigned int n)
+{
+	struct vhost_net_bind_spare *sp;
+	struct net_iov *niov;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (vhost_net_bind_refs(held[i]) != 1) {
+			vhost_net_bind_netmem_put(held[i]);
+			continue;
+		}
+		niov = netmem_to_net_iov(held[i]);
+		sp = vhost_net_bind_spare_of(b, net_iov_idx(niov));
+		mutex_lock(&b->dev_lock);
+		if (b->dma_dev)
+			dma_sync_single_for_device(b->dma_dev, sp->dma,
+						   b->buf_size,
+						   DMA_FROM_DEVICE);
+		mutex_unlock(&b->dev_lock);
+
+		spin_lock_bh(&b->ready_lock);
+		vhost_net_bind_spare_push(b, net_iov_idx(niov));
+		spin_unlock_bh(&b->ready_lock);
+	}
 }
 
 static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
@@ -419,7 +630,6 @@ static int vhost_net_bind_arm_one(struct vhost_net_bind *b)
 	struct vhost_net_bind_page *pg;
 	struct vhost_net_bind_buf *buf;
 	struct net_iov *niov;
-	netmem_ref netmem;
 	unsigned long uaddr;
 	int head, idx, ret;
 
@@ -453,6 +663,15 @@ static int vhost_net_bind_arm_one(struct vhost_net_bind *b)
 		ret = PTR_ERR(pg);
 		goto err_idle;
 	}
+	/* The NIC writes one page from the buffer's start: a buffer in a
+	 * page another armed buffer has overlaps it.
+	 */
+	if (pg->users > 1) {
+		vhost_net_bind_page_put(b, pg);
+		vhost_net_bind_idle_push(b, idx);
+		ret = -EINVAL;
+		goto err_refused;
+	}
 
 	niov = &b->area.niovs[idx];
 	mutex_lock(&b->dev_lock);
@@ -482,10 +701,7 @@ static int vhost_net_bind_arm_one(struct vhost_net_bind *b)
 		 * reference the binding held is the last one.
 		 */
 		buf->guest = false;
-		netmem = net_iov_to_netmem(niov);
-		if (!page_pool_unref_netmem(netmem, 1))
-			page_pool_put_unrefed_netmem(niov->desc.pp, netmem, -1,
-						     false);
+		vhost_net_bind_netmem_put(net_iov_to_netmem(niov));
 	} else {
 		spin_lock_bh(&b->ready_lock);
 		vhost_net_bind_ready_push(b, idx);
@@ -510,6 +726,18 @@ err_discard:
 }
 
 /**
+ * vhost_net_bind_gone() - whether the bound queue went away
+ * @b: the binding
+ *
+ * Return: true once the queue's device or the lease is gone (.uninstall):
+ * nothing is armed again, and another lease may be bound instead.
+ */
+bool vhost_net_bind_gone(const struct vhost_net_bind *b)
+{
+	return !READ_ONCE(b->dma_dev);
+}
+
+/**
  * vhost_net_bind_refill() - hand newly posted guest buffers to the NIC
  * @b: the binding
  *
@@ -518,7 +746,8 @@ err_discard:
  * posted), the ring runs short or the next buffer does not suit the NIC
  * (it is left to the ordinary path).
  *
- * Context: vq mutex held, in the VMM's mm (vhost worker or ioctl).
+ * Context: vq mutex held, guest notifications disabled, in the VMM's mm
+ * (the vhost worker).
  * Return: -EAGAIN if the ring ran short before the binding had its share
  * (the caller asks the guest for a kick), else 0.
  */
@@ -529,6 +758,8 @@ int vhost_net_bind_refill(struct vhost_net_bind *b)
 	struct vhost_virtqueue *vq = b->vq;
 	u16 pending;
 
+	if (READ_ONCE(b->spare_stale))
+		vhost_net_bind_spares_flush(b, false);
 	/* Gone with the queue (.uninstall): nothing is armed again */
 	if (!READ_ONCE(b->dma_dev))
 		return 0;
@@ -556,7 +787,8 @@ int vhost_net_bind_refill(struct vhost_net_bind *b)
  * @skb: a frame from the backend
  *
  * A frame is in place when each of its fragments is a whole guest buffer
- * of @b that nothing else references, starting at the buffer's start.
+ * of @b that nothing else references, starting at the buffer's start.  A
+ * frame in the binding's spares is copied.
  *
  * Context: vq mutex held.
  */
@@ -582,6 +814,10 @@ enum vhost_net_bind_rx vhost_net_bind_classify(struct vhost_net_bind *b,
 		if (!vhost_net_bind_owns(b, niov))
 			return VHOST_NET_BIND_RX_OTHER;
 		idx = net_iov_idx(niov);
+		if (vhost_net_bind_spare_of(b, idx)) {
+			in_place = false;
+			continue;
+		}
 		if (!b->bufs[idx].pg)
 			return VHOST_NET_BIND_RX_OTHER;
 		if (skb_frag_off(frag) || skb_frag_size(frag) > b->buf_size ||
@@ -655,15 +891,19 @@ static int vhost_net_bind_complete(struct vhost_net_bind *b,
 	return sh->nr_frags;
 }
 
-/* Copy the fragments of @skb, from the pinned guest pages for ours. */
+/* Copy the fragments of @skb, from the pinned guest pages or the spares
+ * for ours.
+ */
 static int vhost_net_bind_copy(struct vhost_net_bind *b,
 			       const struct sk_buff *skb,
 			       struct iov_iter *iter)
 {
 	const struct skb_shared_info *sh = skb_shinfo(skb);
-	unsigned int i, off, len;
+	struct vhost_net_bind_spare *sp;
+	unsigned int i, idx, off, len;
 	const skb_frag_t *frag;
 	struct page *page;
+	dma_addr_t dma;
 
 	if (skb_has_frag_list(skb))
 		return -EOPNOTSUPP;
@@ -673,18 +913,18 @@ static int vhost_net_bind_copy(struct vhost_net_bind *b,
 		off = skb_frag_off(frag);
 		len = skb_frag_size(frag);
 		if (skb_frag_is_net_iov(frag)) {
-			struct vhost_net_bind_buf *buf;
-
-			buf = &b->bufs[net_iov_idx(skb_frag_net_iov(frag))];
+			idx = net_iov_idx(skb_frag_net_iov(frag));
+			sp = vhost_net_bind_spare_of(b, idx);
 			if (off + len > b->buf_size)
 				return -EINVAL;
 			mutex_lock(&b->dev_lock);
+			/* An unmapped page was synced for the CPU */
+			dma = sp ? sp->dma : b->bufs[idx].pg->dma;
 			if (b->dma_dev)
-				dma_sync_single_for_cpu(b->dma_dev,
-							buf->pg->dma + off, len,
-							DMA_FROM_DEVICE);
+				dma_sync_single_for_cpu(b->dma_dev, dma + off,
+							len, DMA_FROM_DEVICE);
 			mutex_unlock(&b->dev_lock);
-			page = buf->pg->page;
+			page = sp ? sp->page : b->bufs[idx].pg->page;
 		} else {
 			page = skb_frag_page(frag);
 		}
@@ -721,9 +961,13 @@ int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 		      __virtio16 num_buffers, struct vring_used_elem *heads,
 		      struct vhost_log *log)
 {
+	netmem_ref spares[MAX_SKB_FRAGS];
+	unsigned int nr_spares = 0;
 	ssize_t hlen;
 	int ret;
 
+	if (how == VHOST_NET_BIND_RX_COPY)
+		nr_spares = vhost_net_bind_spares_hold(b, skb, spares);
 	hlen = tap_put_head(sock, skb, iter);
 	if (hlen < 0) {
 		ret = hlen == -EFAULT ? -EFAULT : -EINVAL;
@@ -742,18 +986,25 @@ int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 		ret = vhost_net_bind_copy(b, skb, iter);
 		if (ret)
 			goto err_drop;
-		vhost_net_bind_stat_add(&b->stats.copy_frames, 1);
-		vhost_net_bind_stat_add(&b->stats.copy_bytes, skb->len);
+		if (nr_spares) {
+			vhost_net_bind_stat_add(&b->stats.host_frames, 1);
+			vhost_net_bind_stat_add(&b->stats.host_bytes, skb->len);
+		} else {
+			vhost_net_bind_stat_add(&b->stats.copy_frames, 1);
+			vhost_net_bind_stat_add(&b->stats.copy_bytes, skb->len);
+		}
 	} else {
 		ret = vhost_net_bind_complete(b, skb, heads, log);
 		vhost_net_bind_stat_add(&b->stats.hdr_bytes, hlen);
 	}
 	consume_skb(skb);
+	vhost_net_bind_spares_park(b, spares, nr_spares);
 	return ret;
 
 err_drop:
 	vhost_net_bind_stat_add(&b->stats.drops, 1);
 	kfree_skb(skb);
+	vhost_net_bind_spares_park(b, spares, nr_spares);
 	return ret;
 }
 
@@ -803,6 +1054,11 @@ static netmem_ref vhost_net_bind_alloc_netmems(struct page_pool *pp,
 		net_mp_niov_set_page_pool(pp, niov);
 		cache[n++] = net_iov_to_netmem(niov);
 	}
+	/* No guest buffer: one spare, for this frame only */
+	if (!n && !b->closed) {
+		cache[0] = vhost_net_bind_spare_get(b, pp);
+		n = !!cache[0];
+	}
 	if (!n)
 		vhost_net_bind_stat_add(&b->stats.alloc_empty, 1);
 	spin_unlock_bh(&b->ready_lock);
@@ -828,13 +1084,18 @@ static bool vhost_net_bind_release_netmem(struct page_pool *pp,
 	net_mp_niov_clear_page_pool(niov);
 	idx = net_iov_idx(niov);
 
-	/* Still armed with the guest buffer the NIC did not fill: the next
-	 * pool of the binding gets it.  A net_iov the guest's buffer was
-	 * completed from is held by the binding and never gets here.
+	/* A spare, or still armed with the guest buffer the NIC did not
+	 * fill: the next pool of the binding gets it.  A net_iov the guest's
+	 * buffer was completed from is held by the binding and never gets
+	 * here.
 	 */
 	spin_lock_bh(&b->ready_lock);
-	if (!b->closed && !WARN_ON_ONCE(b->bufs[idx].guest))
-		vhost_net_bind_ready_push(b, idx);
+	if (!b->closed) {
+		if (vhost_net_bind_spare_of(b, idx))
+			vhost_net_bind_spare_push(b, idx);
+		else if (!WARN_ON_ONCE(b->bufs[idx].guest))
+			vhost_net_bind_ready_push(b, idx);
+	}
 	spin_unlock_bh(&b->ready_lock);
 	return false;
 }
@@ -850,12 +1111,27 @@ static int vhost_net_bind_pp_init(struct page_pool *pp)
 		return -EINVAL;
 
 	refcount_inc(&b->refs);
+	/* Spares parked for the old pool keep it alive: the worker lets
+	 * them go.
+	 */
+	spin_lock_bh(&b->ready_lock);
+	b->pp = pp;
+	b->spare_stale = true;
+	if (!b->closed)
+		vhost_poll_queue(&b->vq->poll);
+	spin_unlock_bh(&b->ready_lock);
 	return 0;
 }
 
 static void vhost_net_bind_pp_destroy(struct page_pool *pp)
 {
-	vhost_net_bind_put(pp->mp_priv);
+	struct vhost_net_bind *b = pp->mp_priv;
+
+	spin_lock_bh(&b->ready_lock);
+	if (b->pp == pp)
+		b->pp = NULL;
+	spin_unlock_bh(&b->ready_lock);
+	vhost_net_bind_put(b);
 }
 
 static int vhost_net_bind_nl_fill(void *mp_priv, struct sk_buff *rsp,
@@ -883,6 +1159,9 @@ static int vhost_net_bind_nl_fill(void *mp_priv, struct sk_buff *rsp,
 		{ NETDEV_A_VHOST_PROVIDER_INFO_PIN_TOTAL, READ_ONCE(s->pin_total) },
 		{ NETDEV_A_VHOST_PROVIDER_INFO_SCRUBBED, READ_ONCE(s->scrubbed) },
 		{ NETDEV_A_VHOST_PROVIDER_INFO_DROPS, READ_ONCE(s->drops) },
+		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_PAGES, b->nr_spares },
+		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_FRAMES, READ_ONCE(s->host_frames) },
+		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_BYTES, READ_ONCE(s->host_bytes) },
 	};
 	struct nlattr *nest;
 	unsigned int i;
@@ -904,8 +1183,10 @@ static int vhost_net_bind_nl_fill(void *mp_priv, struct sk_buff *rsp,
 /* Context: dev_lock held. */
 static void vhost_net_bind_unmap(struct vhost_net_bind *b)
 {
+	struct vhost_net_bind_spare *sp;
 	struct vhost_net_bind_page *pg;
 	unsigned long index;
+	unsigned int i;
 
 	lockdep_assert_held(&b->dev_lock);
 
@@ -917,8 +1198,16 @@ static void vhost_net_bind_unmap(struct vhost_net_bind *b)
 				     DMA_FROM_DEVICE, 0);
 		pg->dma = DMA_MAPPING_ERROR;
 	}
+	for (i = 0; i < b->nr_spares; i++) {
+		sp = &b->spares[i];
+		if (sp->dma == DMA_MAPPING_ERROR)
+			continue;
+		dma_unmap_page_attrs(b->dma_dev, sp->dma, PAGE_SIZE,
+				     DMA_FROM_DEVICE, 0);
+		sp->dma = DMA_MAPPING_ERROR;
+	}
 	put_device(b->dma_dev);
-	b->dma_dev = NULL;
+	WRITE_ONCE(b->dma_dev, NULL);
 }
 
 /* The queue goes away (its device unregisters, or the lease ends) before
@@ -952,10 +1241,41 @@ static const struct memory_provider_ops vhost_net_bind_ops = {
 	.uninstall	= vhost_net_bind_uninstall,
 };
 
+/* The spares: zeroed once here, as they enter the binding, and mapped
+ * for the NIC.  Context: dev_lock not needed, nothing else sees @b yet.
+ */
+static int vhost_net_bind_spares_alloc(struct vhost_net_bind *b)
+{
+	struct vhost_net_bind_spare *sp;
+	struct net_iov *niov;
+	unsigned int i;
+
+	for (i = 0; i < b->nr_spares; i++)
+		b->spares[i].dma = DMA_MAPPING_ERROR;
+	for (i = 0; i < b->nr_spares; i++) {
+		sp = &b->spares[i];
+		sp->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!sp->page)
+			return -ENOMEM;
+		sp->dma = dma_map_page_attrs(b->dma_dev, sp->page, 0, PAGE_SIZE,
+					     DMA_FROM_DEVICE, 0);
+		if (dma_mapping_error(b->dma_dev, sp->dma)) {
+			sp->dma = DMA_MAPPING_ERROR;
+			return -ENOMEM;
+		}
+		niov = &b->area.niovs[b->nr_bufs + i];
+		if (net_mp_niov_set_dma_addr(niov, sp->dma))
+			return -EINVAL;
+		b->spare[i] = b->nr_bufs + i;
+	}
+	b->spare_count = b->nr_spares;
+	return 0;
+}
+
 static struct vhost_net_bind *vhost_net_bind_alloc(struct vhost_virtqueue *vq,
 						   struct device *dma_dev)
 {
-	unsigned int i, n = vq->num;
+	unsigned int i, n = vq->num, spares = max(n / 2, 1U);
 	struct vhost_net_bind *b;
 
 	/* vhost_vring_set_num() takes powers of 2 only. */
@@ -969,31 +1289,40 @@ static struct vhost_net_bind *vhost_net_bind_alloc(struct vhost_virtqueue *vq,
 	mutex_init(&b->dev_lock);
 	xa_init(&b->pages);
 	INIT_LIST_HEAD(&b->lru);
-	b->area.niovs = kvcalloc(n, sizeof(*b->area.niovs), GFP_KERNEL_ACCOUNT);
+	b->dma_dev = get_device(dma_dev);
+	b->area.niovs = kvcalloc(n + spares, sizeof(*b->area.niovs),
+				 GFP_KERNEL_ACCOUNT);
 	b->bufs = kvcalloc(n, sizeof(*b->bufs), GFP_KERNEL_ACCOUNT);
 	b->idle = kvcalloc(n, sizeof(*b->idle), GFP_KERNEL_ACCOUNT);
 	b->ready = kvcalloc(n, sizeof(*b->ready), GFP_KERNEL_ACCOUNT);
+	b->spares = kvcalloc(spares, sizeof(*b->spares), GFP_KERNEL_ACCOUNT);
+	b->spare = kvcalloc(spares, sizeof(*b->spare), GFP_KERNEL_ACCOUNT);
 	b->head_armed = bitmap_zalloc(n, GFP_KERNEL_ACCOUNT);
 	if (!b->area.niovs || !b->bufs || !b->idle || !b->ready ||
-	    !b->head_armed) {
-		vhost_net_bind_free(b);
-		return NULL;
-	}
+	    !b->spares || !b->spare || !b->head_armed)
+		goto err_free;
 
-	b->area.num_niovs = n;
+	b->area.num_niovs = n + spares;
 	b->nr_bufs = n;
-	for (i = 0; i < n; i++) {
+	b->nr_spares = spares;
+	for (i = 0; i < n + spares; i++)
 		net_iov_init(&b->area.niovs[i], &b->area, NET_IOV_VHOST);
+	for (i = 0; i < n; i++)
 		vhost_net_bind_idle_push(b, i);
-	}
+	if (vhost_net_bind_spares_alloc(b))
+		goto err_free;
+
 	b->armed_max = max(n / 2, 1U);
 	b->buf_size = PAGE_SIZE;
 	b->max_pages = n * VHOST_NET_BIND_PAGES_PER_BUF;
 	b->refused_at = vq->last_avail_idx - 1;
 	b->vq = vq;
 	refcount_set(&b->refs, 1);
-	b->dma_dev = get_device(dma_dev);
 	return b;
+
+err_free:
+	vhost_net_bind_free(b);
+	return NULL;
 }
 
 /* The queue of the macvtap's lower device that the macvtap leases: frames
@@ -1027,9 +1356,10 @@ static int vhost_net_bind_find_lease(struct net_device *dev)
  * Nothing is bound, and 0 returned, when @sock is not a macvtap that
  * leases a queue of its lower device.  When it does but the binding
  * cannot be made, the reason is logged on the macvtap and vhost-net goes
- * on with the ordinary path.
+ * on with the ordinary path.  No buffer is armed yet: the caller runs
+ * the worker, which calls vhost_net_bind_refill().
  *
- * Context: vq mutex held, in the VMM's mm.
+ * Context: vq mutex held.
  * Return: 0 or a negative errno.
  */
 int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
@@ -1091,8 +1421,12 @@ int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 		goto err_free;
 	netdev_unlock(dev);
 
+	/* The caller has the worker arm buffers (vhost_net_bind_refill()),
+	 * with guest notifications off as taking descriptors needs.  A NIC
+	 * that fills its ring at the restart takes spares meanwhile; they
+	 * make way for guest buffers as frames complete.
+	 */
 	*bindp = b;
-	vhost_net_bind_refill(b);
 	return 0;
 
 err_free:
@@ -1120,18 +1454,14 @@ static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest)
 	struct vhost_net_bind_buf *buf;
 	unsigned int i, n = 0;
 	struct net_iov *niov;
-	netmem_ref netmem;
 
 	for (i = 0; i < b->nr_bufs; i++) {
 		buf = &b->bufs[i];
 		niov = &b->area.niovs[i];
-		netmem = net_iov_to_netmem(niov);
 
 		if (buf->guest) {
 			buf->guest = false;
-			if (!page_pool_unref_netmem(netmem, 1))
-				page_pool_put_unrefed_netmem(niov->desc.pp,
-							     netmem, -1, false);
+			vhost_net_bind_netmem_put(net_iov_to_netmem(niov));
 			continue;
 		}
 		if (!buf->pg)
@@ -1240,6 +1570,7 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 	b->closed = true;
 	b->ready_count = 0;
 	spin_unlock_bh(&b->ready_lock);
+	vhost_net_bind_spares_flush(b, true);
 
 	vhost_net_bind_give_back(b, current->mm && current->mm == b->vq->dev->mm);
 

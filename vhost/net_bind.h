@@ -33,6 +33,7 @@ enum vhost_net_bind_rx {
 int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 			struct vhost_net_bind **bindp);
 void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring);
+bool vhost_net_bind_gone(const struct vhost_net_bind *b);
 int vhost_net_bind_refill(struct vhost_net_bind *b);
 enum vhost_net_bind_rx vhost_net_bind_classify(struct vhost_net_bind *b,
 					       const struct sk_buff *skb);
@@ -55,6 +56,11 @@ static inline int vhost_net_bind_open(struct vhost_virtqueue *vq,
 static inline void vhost_net_bind_close(struct vhost_net_bind *b,
 					struct ptr_ring *ring)
 {
+}
+
+static inline bool vhost_net_bind_gone(const struct vhost_net_bind *b)
+{
+	return true;
 }
 
 static inline int vhost_net_bind_refill(struct vhost_net_bind *b)
