@@ -706,7 +706,7 @@ int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed)
 }
 
 const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
-				       size_t *len)
+					size_t *len)
 {
 	*len = g->opts.buf_len;
 	return id < g->opts.ring_num ? vg_buf(g, id) : NULL;

@@ -161,7 +161,7 @@ int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed);
 
 /* RX buffer @id, all of it (*@len bytes), or NULL if there is none. */
 const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
-				       size_t *len);
+					size_t *len);
 
 /* The memory standing for guest RAM, all of it: rings and buffers. */
 const unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len);

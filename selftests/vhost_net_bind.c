@@ -589,6 +589,39 @@ TEST_F_TIMEOUT(bind, short_buffers, 240)
 	EXPECT_EQ(0ULL, VS(s2, DROPS));
 }
 
+/* The NIC goes down while spares are parked with the binding: its pool
+ * is let go as soon as the RX worker runs again (here on the guest's
+ * kick), not held until the guest goes; when the NIC comes back up the
+ * binding serves its new pool.
+ */
+TEST_F_TIMEOUT(bind, nic_down_spares, 240)
+{
+	struct nsim_vhost_stats s0, s1;
+	unsigned int i;
+
+	ASSERT_EQ(0, guest_restart_len(self, 2048));
+	for (i = 1; i <= 20; i++) {
+		ASSERT_EQ(0, send_frame(self, i, 1000));
+		ASSERT_EQ(0, recv_check(self, &self->mvt, i, 1000));
+	}
+	/* The last frame's buffer is kept back, for a kick later */
+	ASSERT_EQ(0, send_frame(self, i, 1000));
+	ASSERT_EQ(0, vhost_guest_rx_wait(self->g, &frame, 3000));
+	ASSERT_EQ(0, bound_stats(self, &s0));
+	EXPECT_EQ(21ULL, VS(s0, HOST_FRAMES));
+
+	ASSERT_EQ(0, nsim_run("ip link set %s down", self->b.ifname));
+	ASSERT_LT(0, vhost_guest_rx_post(self->g, RING));
+	expect_no_pools(_metadata);
+
+	ASSERT_EQ(0, nsim_run("ip link set %s up", self->b.ifname));
+	usleep(500 * 1000);
+	ASSERT_EQ(0, send_frame(self, 100, 1000));
+	ASSERT_EQ(0, recv_check(self, &self->mvt, 100, 1000));
+	ASSERT_EQ(0, bound_stats(self, &s1));
+	EXPECT_EQ(VS(s0, HOST_FRAMES) + 1, VS(s1, HOST_FRAMES));
+}
+
 /* A guest that posts nothing: the spares take the first frames, which
  * wait for buffers; once every spare is waiting, the NIC drops (counted)
  * and the host allocates nothing to make up.  When the guest posts, the

@@ -425,8 +425,19 @@ static netmem_ref vhost_net_bind_spare_get(struct vhost_net_bind *b,
 	return 0;
 }
 
-/* Let go of parked spares: those parked for a pool that is not the
- * queue's any more, or all of them (@all, at unbind).  The pool may call
+/* Whether a spare parked for @pp is to be let go: @pp is not the
+ * queue's pool any more, or is being destroyed (it waits for the spare).
+ */
+static bool vhost_net_bind_spare_stale(const struct vhost_net_bind *b,
+				       const struct page_pool *pp)
+{
+	lockdep_assert_held(&b->ready_lock);
+
+	return pp != b->pp || READ_ONCE(pp->destroy_cnt);
+}
+
+/* Let go of parked spares: the stale ones, or all of them (@all: at
+ * unbind, or once the queue is gone).  The pool may call
  * ->release_netmem() at once, so the puts are made without the lock.
  *
  * Context: vq mutex held.
@@ -446,7 +457,8 @@ static void vhost_net_bind_spares_flush(struct vhost_net_bind *b, bool all)
 		     tries--) {
 			idx = vhost_net_bind_spare_pop(b);
 			niov = &b->area.niovs[idx];
-			if (niov->desc.pp && (all || niov->desc.pp != b->pp))
+			if (niov->desc.pp &&
+			    (all || vhost_net_bind_spare_stale(b, niov->desc.pp)))
 				batch[n++] = net_iov_to_netmem(niov);
 			else
 				vhost_net_bind_spare_push(b, idx);
@@ -456,6 +468,21 @@ static void vhost_net_bind_spares_flush(struct vhost_net_bind *b, bool all)
 		for (i = 0; i < n; i++)
 			vhost_net_bind_netmem_put(batch[i]);
 	} while (n == ARRAY_SIZE(batch));
+}
+
+/* Whether parked spares may have gone stale: a new pool was made, or the
+ * queue's pool is being destroyed (the NIC went down).
+ */
+static bool vhost_net_bind_flush_due(struct vhost_net_bind *b)
+{
+	bool ret;
+
+	if (!READ_ONCE(b->spare_count))
+		return false;
+	spin_lock_bh(&b->ready_lock);
+	ret = b->spare_stale || (b->pp && READ_ONCE(b->pp->destroy_cnt));
+	spin_unlock_bh(&b->ready_lock);
+	return ret;
 }
 
 /* Take a reference on each spare of @skb, to park it once @skb is freed.
@@ -496,6 +523,7 @@ static void vhost_net_bind_spares_park(struct vhost_net_bind *b,
 	struct vhost_net_bind_spare *sp;
 	struct net_iov *niov;
 	unsigned int i;
+	bool parked;
 
 	for (i = 0; i < n; i++) {
 		if (vhost_net_bind_refs(held[i]) != 1) {
@@ -511,9 +539,16 @@ static void vhost_net_bind_spares_park(struct vhost_net_bind *b,
 						   DMA_FROM_DEVICE);
 		mutex_unlock(&b->dev_lock);
 
+		/* Parked only for the queue's live pool: one that is
+		 * going would wait for it.
+		 */
 		spin_lock_bh(&b->ready_lock);
-		vhost_net_bind_spare_push(b, net_iov_idx(niov));
+		parked = !vhost_net_bind_spare_stale(b, niov->desc.pp);
+		if (parked)
+			vhost_net_bind_spare_push(b, net_iov_idx(niov));
 		spin_unlock_bh(&b->ready_lock);
+		if (!parked)
+			vhost_net_bind_netmem_put(held[i]);
 	}
 }
 
@@ -758,11 +793,15 @@ int vhost_net_bind_refill(struct vhost_net_bind *b)
 	struct vhost_virtqueue *vq = b->vq;
 	u16 pending;
 
-	if (READ_ONCE(b->spare_stale))
-		vhost_net_bind_spares_flush(b, false);
-	/* Gone with the queue (.uninstall): nothing is armed again */
-	if (!READ_ONCE(b->dma_dev))
+	/* Gone with the queue (.uninstall): nothing is armed again, and
+	 * no parked spare is of use
+	 */
+	if (!READ_ONCE(b->dma_dev)) {
+		vhost_net_bind_spares_flush(b, true);
 		return 0;
+	}
+	if (vhost_net_bind_flush_due(b))
+		vhost_net_bind_spares_flush(b, false);
 	while (b->armed < b->armed_max) {
 		/* Take at most as many as stay posted: a frame needs a buffer
 		 * for its head besides those the NIC filled, and the guest
