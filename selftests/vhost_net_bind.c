@@ -90,6 +90,18 @@ static int mvt_create(struct nsim_port *mvt, const struct nsim_port *lower)
 	return n == 6 ? 0 : -EPROTO;
 }
 
+/* The macvtap's frames to the bound queue, by an ntuple rule on its MAC. */
+static int mvt_steer(const struct nsim_port *mvt, const struct nsim_port *lower)
+{
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mvt->mac[0], mvt->mac[1], mvt->mac[2], mvt->mac[3],
+		 mvt->mac[4], mvt->mac[5]);
+	return nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
+			lower->ifname, mac, QB);
+}
+
 static int tap_open(int ifindex)
 {
 	int hdr_len = HDR_LEN;
@@ -132,7 +144,7 @@ static int guest_start(struct vhost_guest **gp, int tap_fd, unsigned int n)
 
 FIXTURE_SETUP(bind)
 {
-	char msg[256], mac[18];
+	char msg[256];
 	int ret;
 
 	if (access("/sys/bus/netdevsim/new_device", W_OK))
@@ -153,11 +165,7 @@ FIXTURE_SETUP(bind)
 	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
 	/* The guest's frames to QB, everything else elsewhere */
 	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 self->mvt.mac[0], self->mvt.mac[1], self->mvt.mac[2],
-		 self->mvt.mac[3], self->mvt.mac[4], self->mvt.mac[5]);
-	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
-			      self->b.ifname, mac, QB));
+	ASSERT_EQ(0, mvt_steer(&self->mvt, &self->b));
 	self->mvt_queue = nsim_queue_lease(self->mvt.ifindex, self->b.ifindex,
 					   QB, msg, sizeof(msg));
 	ASSERT_LT(0, self->mvt_queue) TH_LOG("queue-create: %s %s",
@@ -190,18 +198,46 @@ static int send_frame(struct _test_data_bind *self, __u32 seq, size_t len)
 	return send(self->tx_fd, buf, len, 0) == (ssize_t)len ? 0 : -errno;
 }
 
-/* The next frame from port a (others, such as IPv6 multicast the host
- * sends on its own, are skipped); every free buffer is reposted.
- */
-static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
-		      int timeout_ms)
+/* Times the 8-byte @tag appears in @len bytes at @mem. */
+static unsigned int count_tag(const unsigned char *mem, size_t len,
+			      const char *tag)
 {
+	const unsigned char *p, *end = mem + len;
+	unsigned int n = 0;
+
+	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
+		n++;
+	return n;
+}
+
+/* The next frame from port a (others, such as IPv6 multicast the host
+ * sends on its own, are skipped); every free buffer is reposted.  With
+ * @tags (NULL-terminated), first count those tags in the whole of every
+ * buffer of each frame, past what the frame used too, before the repost
+ * poisons them: *@hits gets the tags found, *@bufs the buffers looked at.
+ */
+static int recv_frame_tags(struct vhost_guest *g, const struct nsim_port *a,
+			   int timeout_ms, const char *const *tags,
+			   unsigned int *hits, unsigned int *bufs)
+{
+	const char *const *tag;
+	const unsigned char *buf;
+	unsigned int i;
+	size_t len;
 	int ret;
 
 	for (;;) {
 		ret = vhost_guest_rx_wait(g, &frame, timeout_ms);
 		if (ret)
 			return ret;
+		for (i = 0; tags && i < frame.nbufs; i++) {
+			buf = vhost_guest_rx_buf(g, frame.ids[i], &len);
+			if (!buf)
+				return -EPROTO;
+			for (tag = tags; *tag; tag++)
+				*hits += count_tag(buf, len, *tag);
+			(*bufs)++;
+		}
 		ret = vhost_guest_rx_post(g, RING);
 		if (ret < 0)
 			return ret;
@@ -212,14 +248,24 @@ static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
 	}
 }
 
-/* Receives the frame @seq of @len bytes from a to @to and checks it. */
-static int recv_check(struct _test_data_bind *self, const struct nsim_port *to,
-		      __u32 seq, size_t len)
+static int recv_frame(struct vhost_guest *g, const struct nsim_port *a,
+		      int timeout_ms)
+{
+	return recv_frame_tags(g, a, timeout_ms, NULL, NULL, NULL);
+}
+
+/* Receives the frame @seq of @len bytes from a to @to and checks it;
+ * @tags, @hits and @bufs as for recv_frame_tags().
+ */
+static int recv_check_tags(struct _test_data_bind *self,
+			   const struct nsim_port *to, __u32 seq, size_t len,
+			   const char *const *tags, unsigned int *hits,
+			   unsigned int *bufs)
 {
 	__u32 got;
 	int ret;
 
-	ret = recv_frame(self->g, &self->a, 3000);
+	ret = recv_frame_tags(self->g, &self->a, 3000, tags, hits, bufs);
 	if (ret)
 		return ret;
 	ret = nsim_check_frame(frame.data, frame.len, len, &self->a, to, NULL,
@@ -227,6 +273,12 @@ static int recv_check(struct _test_data_bind *self, const struct nsim_port *to,
 	if (!ret && got != seq)
 		ret = -ENOMSG;
 	return ret;
+}
+
+static int recv_check(struct _test_data_bind *self, const struct nsim_port *to,
+		      __u32 seq, size_t len)
+{
+	return recv_check_tags(self, to, seq, len, NULL, NULL, NULL);
 }
 
 static int bound_stats(struct _test_data_bind *self, struct nsim_vhost_stats *vs)
@@ -676,18 +728,6 @@ TEST_F_TIMEOUT(bind, starved_guest, 240)
 	EXPECT_EQ(1ULL, VS(s2, ZC_FRAMES) - VS(s1, ZC_FRAMES));
 }
 
-/* Times the 8-byte @tag appears in @len bytes at @mem. */
-static unsigned int count_tag(const unsigned char *mem, size_t len,
-			      const char *tag)
-{
-	const unsigned char *p, *end = mem + len;
-	unsigned int n = 0;
-
-	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
-		n++;
-	return n;
-}
-
 /* Times @tag appears anywhere in the guest's memory. */
 static unsigned int guest_tags(const struct vhost_guest *g, const char *tag)
 {
@@ -696,62 +736,6 @@ static unsigned int guest_tags(const struct vhost_guest *g, const char *tag)
 
 	mem = vhost_guest_mem(g, &len);
 	return count_tag(mem, len, tag);
-}
-
-/* recv_frame(), but before the guest reposts (and so poisons) the
- * buffers of each frame, count the tags at @tags (NULL-terminated) in the
- * whole of every one of them, past what the frame used too: *@hits gets
- * the tags found, *@bufs the buffers looked at.
- */
-static int recv_frame_scan(struct _test_data_bind *self,
-			   const char *const *tags, unsigned int *hits,
-			   unsigned int *bufs)
-{
-	const char *const *tag;
-	const unsigned char *buf;
-	unsigned int i;
-	size_t len;
-	int ret;
-
-	for (;;) {
-		ret = vhost_guest_rx_wait(self->g, &frame, 3000);
-		if (ret)
-			return ret;
-		for (i = 0; i < frame.nbufs; i++) {
-			buf = vhost_guest_rx_buf(self->g, frame.ids[i], &len);
-			if (!buf)
-				return -EPROTO;
-			for (tag = tags; *tag; tag++)
-				*hits += count_tag(buf, len, *tag);
-			(*bufs)++;
-		}
-		ret = vhost_guest_rx_post(self->g, RING);
-		if (ret < 0)
-			return ret;
-		if (frame.len >= ETH_HLEN &&
-		    !memcmp(frame.data + 6, self->a.mac, 6) &&
-		    frame.data[12] == NSIM_ETH_P_TEST >> 8 &&
-		    frame.data[13] == (NSIM_ETH_P_TEST & 0xff))
-			return 0;
-	}
-}
-
-/* recv_check() with recv_frame_scan(). */
-static int recv_check_scan(struct _test_data_bind *self, __u32 seq,
-			   size_t len, const char *const *tags,
-			   unsigned int *hits, unsigned int *bufs)
-{
-	__u32 got;
-	int ret;
-
-	ret = recv_frame_scan(self, tags, hits, bufs);
-	if (ret)
-		return ret;
-	ret = nsim_check_frame(frame.data, frame.len, len, &self->a,
-			       &self->mvt, NULL, &got);
-	if (!ret && got != seq)
-		ret = -ENOMSG;
-	return ret;
 }
 
 /* A frame from a to @to whose payload past the sequence number is @tag
@@ -832,7 +816,7 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 		ASSERT_EQ(0, send_tagged(self, &self->b, seq, len, foreign_tag));
 		others += 2;
 		ASSERT_EQ(0, send_frame(self, seq, len));
-		ASSERT_EQ(0, recv_check_scan(self, seq, len, bad, &hits, &bufs));
+		ASSERT_EQ(0, recv_check_tags(self, &self->mvt, seq, len, bad, &hits, &bufs));
 	}
 	/* Then short buffers, so frames come through the spares */
 	ASSERT_EQ(0, vhost_guest_rx_set_post_len(self->g, 2048));
@@ -840,11 +824,13 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 		ASSERT_EQ(0, send_tagged(self, &stranger, seq, 1000, foreign_tag));
 		others++;
 		ASSERT_EQ(0, send_frame(self, seq, 1000));
-		ASSERT_EQ(0, recv_check_scan(self, seq, 1000, bad, &hits, &bufs));
+		ASSERT_EQ(0, recv_check_tags(self, &self->mvt, seq, 1000, bad, &hits,
+					     &bufs));
 	}
 	/* The scan finds a tag that was sent to the guest */
 	ASSERT_EQ(0, send_tagged(self, &self->mvt, seq, 3000, own_tag));
-	ASSERT_EQ(0, recv_frame_scan(self, own, &found, &bufs));
+	ASSERT_EQ(0, recv_frame_tags(self->g, &self->a, 3000, own, &found,
+				     &bufs));
 	EXPECT_LT(0U, found);
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	log_stats(_metadata, &vs);
@@ -871,8 +857,8 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 TEST_F_TIMEOUT(bind, late_lease, 240)
 {
 	struct nsim_vhost_stats vs;
-	char msg[256], mac[18];
 	int i, queue, ret;
+	char msg[256];
 
 	/* A new macvtap, with no lease, and a guest on it */
 	vhost_guest_close(self->g);
@@ -881,11 +867,7 @@ TEST_F_TIMEOUT(bind, late_lease, 240)
 	self->tap_fd = -1;
 	ASSERT_EQ(0, nsim_run("ip link del %s", self->mvt.ifname));
 	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 self->mvt.mac[0], self->mvt.mac[1], self->mvt.mac[2],
-		 self->mvt.mac[3], self->mvt.mac[4], self->mvt.mac[5]);
-	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
-			      self->b.ifname, mac, QB));
+	ASSERT_EQ(0, mvt_steer(&self->mvt, &self->b));
 	self->tap_fd = tap_open(self->mvt.ifindex);
 	ASSERT_LE(0, self->tap_fd);
 	ASSERT_EQ(0, guest_start(&self->g, self->tap_fd, RING));

@@ -296,12 +296,29 @@ static void vhost_net_bind_netmem_put(netmem_ref netmem)
 static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
 					  struct vhost_net_bind_page *pg);
 
+/* Unmap the spares that are mapped.  Context: dev_lock held, or nothing
+ * else sees @b any more.
+ */
+static void vhost_net_bind_spares_unmap(struct vhost_net_bind *b)
+{
+	struct vhost_net_bind_spare *sp;
+	unsigned int i;
+
+	for (i = 0; i < b->nr_spares; i++) {
+		sp = &b->spares[i];
+		if (sp->dma == DMA_MAPPING_ERROR)
+			continue;
+		dma_unmap_page_attrs(b->dma_dev, sp->dma, PAGE_SIZE,
+				     DMA_FROM_DEVICE, 0);
+		sp->dma = DMA_MAPPING_ERROR;
+	}
+}
+
 /* The last page pool is gone: the NIC cannot write into the guest pages
  * any more, so they are unmapped and unpinned only now.
  */
 static void vhost_net_bind_free(struct vhost_net_bind *b)
 {
-	struct vhost_net_bind_spare *sp;
 	struct vhost_net_bind_page *pg;
 	unsigned long index;
 	unsigned int i;
@@ -310,15 +327,10 @@ static void vhost_net_bind_free(struct vhost_net_bind *b)
 
 	xa_for_each(&b->pages, index, pg)
 		__vhost_net_bind_page_release(b, pg);
-	for (i = 0; b->spares && i < b->nr_spares; i++) {
-		sp = &b->spares[i];
-		if (!sp->page)
-			continue;
-		if (sp->dma != DMA_MAPPING_ERROR)
-			dma_unmap_page_attrs(b->dma_dev, sp->dma, PAGE_SIZE,
-					     DMA_FROM_DEVICE, 0);
-		__free_page(sp->page);
-	}
+	/* nr_spares is set only once the arrays are there */
+	vhost_net_bind_spares_unmap(b);
+	for (i = 0; i < b->nr_spares && b->spares[i].page; i++)
+		__free_page(b->spares[i].page);
 	if (b->dma_dev)
 		put_device(b->dma_dev);
 	xa_destroy(&b->pages);
@@ -1222,10 +1234,8 @@ static int vhost_net_bind_nl_fill(void *mp_priv, struct sk_buff *rsp,
 /* Context: dev_lock held. */
 static void vhost_net_bind_unmap(struct vhost_net_bind *b)
 {
-	struct vhost_net_bind_spare *sp;
 	struct vhost_net_bind_page *pg;
 	unsigned long index;
-	unsigned int i;
 
 	lockdep_assert_held(&b->dev_lock);
 
@@ -1237,14 +1247,7 @@ static void vhost_net_bind_unmap(struct vhost_net_bind *b)
 				     DMA_FROM_DEVICE, 0);
 		pg->dma = DMA_MAPPING_ERROR;
 	}
-	for (i = 0; i < b->nr_spares; i++) {
-		sp = &b->spares[i];
-		if (sp->dma == DMA_MAPPING_ERROR)
-			continue;
-		dma_unmap_page_attrs(b->dma_dev, sp->dma, PAGE_SIZE,
-				     DMA_FROM_DEVICE, 0);
-		sp->dma = DMA_MAPPING_ERROR;
-	}
+	vhost_net_bind_spares_unmap(b);
 	put_device(b->dma_dev);
 	WRITE_ONCE(b->dma_dev, NULL);
 }
