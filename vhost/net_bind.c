@@ -7,11 +7,12 @@
 /**
  * DOC: guest-bound RX queue
  *
- * A macvtap that holds a leased RX queue of its lower device (netdev
- * netlink ``queue-create`` with a ``lease``) can have that queue bound to
- * the guest behind it: when vhost-net gets such a macvtap as its RX
- * backend, it installs this memory provider on the leased queue, and the
- * NIC then receives straight into buffers the guest posted.
+ * A macvtap that holds a leased RX queue of its lower device, or a tap
+ * (tun) that holds one of a physical device it is bridged to (netdev
+ * netlink ``queue-create`` with a ``lease``), can have that queue bound
+ * to the guest behind it: when vhost-net gets such a backend, it
+ * installs this memory provider on the leased queue, and the NIC then
+ * receives straight into buffers the guest posted.
  *
  * Buffers.  Each guest buffer the NIC may use is a net_iov of the
  * binding's own area (type %NET_IOV_VHOST).  The provider's
@@ -54,6 +55,7 @@
 #include <linux/highmem.h>
 #include <linux/if_macvlan.h>
 #include <linux/if_tap.h>
+#include <linux/if_tun.h>
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/skb_array.h>
@@ -200,9 +202,10 @@ struct vhost_net_bind_stats {
  * @dev_lock: protects @dev, @dev_tracker, @dma_dev and the DMA mappings;
  *	nests inside the vq mutex and the netdev instance locks, and is never
  *	held while guest memory is touched (device removal waits on it)
- * @dev: the macvtap, held until unbind or until its queue goes away
+ * @dev: the backend's device, held until unbind or until its queue goes
+ *	away
  * @dev_tracker: tracker of that reference
- * @rxq_idx: the macvtap's queue that leases the bound queue
+ * @rxq_idx: the backend device's queue that leases the bound queue
  * @dma_dev: the NIC's DMA device, held while the pages are mapped for it
  * @pages: the cached guest pages, by page number of their @uaddr; changed
  *	with both the vq mutex and @dev_lock held
@@ -1020,6 +1023,8 @@ int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 	if (how == VHOST_NET_BIND_RX_COPY)
 		nr_spares = vhost_net_bind_spares_hold(b, skb, spares);
 	hlen = tap_put_head(sock, skb, iter);
+	if (hlen == -EINVAL)
+		hlen = tun_put_head(sock, skb, iter);
 	if (hlen < 0) {
 		ret = hlen == -EFAULT ? -EFAULT : -EINVAL;
 		goto err_drop;
@@ -1367,26 +1372,50 @@ err_free:
 	return NULL;
 }
 
-/* The queue of the macvtap's lower device that the macvtap leases: frames
- * on a leased queue of any other device never reach the macvtap.
+/* The queue the backend's device leases, the first if it holds several.
+ * A macvtap gets frames only from its lower device, so only a queue of
+ * that one counts; a tap gets them from whatever it is bridged to, so
+ * any device's does.
  */
 static int vhost_net_bind_find_lease(struct net_device *dev)
 {
+	struct net_device *lower = NULL;
 	struct netdev_rx_queue *rxq;
-	struct net_device *lower;
 	unsigned int i;
 
 	netdev_assert_locked(dev);
 
-	if (!netif_is_macvlan(dev))
-		return -ENOENT;
-	lower = macvlan_dev_real_dev(dev);
+	if (netif_is_macvlan(dev))
+		lower = macvlan_dev_real_dev(dev);
 	for (i = 0; i < dev->real_num_rx_queues; i++) {
 		rxq = __netif_get_rx_queue(dev, i);
-		if (rxq->lease && rxq->lease->dev == lower)
+		if (rxq->lease && (!lower || rxq->lease->dev == lower))
 			return i;
 	}
 	return -ENOENT;
+}
+
+/* The device behind a macvtap or tap socket, with a reference held. */
+static struct net_device *vhost_net_bind_backend_dev(struct socket *sock,
+						     netdevice_tracker *tracker)
+{
+	struct net_device *dev = tap_get_netdev(sock, tracker);
+
+	if (dev == ERR_PTR(-EINVAL))
+		dev = tun_get_netdev(sock, tracker);
+	return dev;
+}
+
+/**
+ * vhost_net_bind_lease_seq() - a number that changes when a backend leases
+ * @sock: the RX backend
+ *
+ * Return: the backend's lease sequence number (tap_lease_seq(),
+ * tun_lease_seq()), 0 for a backend that cannot lease.
+ */
+u32 vhost_net_bind_lease_seq(struct socket *sock)
+{
+	return tap_lease_seq(sock) ?: tun_lease_seq(sock);
 }
 
 /**
@@ -1395,9 +1424,9 @@ static int vhost_net_bind_find_lease(struct net_device *dev)
  * @sock: the backend
  * @bindp: the binding made, or NULL
  *
- * Nothing is bound, and 0 returned, when @sock is not a macvtap that
- * leases a queue of its lower device.  When it does but the binding
- * cannot be made, the reason is logged on the macvtap and vhost-net goes
+ * Nothing is bound, and 0 returned, when @sock is not a macvtap or tap
+ * that leases a queue.  When it is but the binding cannot be made, the
+ * reason is logged on the backend's device and vhost-net goes
  * on with the ordinary path.  No buffer is armed yet: the caller runs
  * the worker, which calls vhost_net_bind_refill().
  *
@@ -1416,7 +1445,7 @@ int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 	int idx, ret;
 
 	*bindp = NULL;
-	dev = tap_get_netdev(sock, &tracker);
+	dev = vhost_net_bind_backend_dev(sock, &tracker);
 	if (IS_ERR(dev))
 		return 0;
 
@@ -1539,32 +1568,34 @@ static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest)
 static void vhost_net_bind_purge(struct vhost_net_bind *b,
 				 struct ptr_ring *ring)
 {
-	struct sk_buff **skbs;
 	int i, n, kept = 0;
+	void **ptrs;
 
 	if (!ring)
 		return;
-	skbs = kvmalloc_array(ring->size, sizeof(*skbs), GFP_KERNEL);
-	if (!skbs)
+	ptrs = kvmalloc_array(ring->size, sizeof(*ptrs), GFP_KERNEL);
+	if (!ptrs)
 		return;
-	n = ptr_ring_consume_batched_bh(ring, (void **)skbs, ring->size);
+	n = ptr_ring_consume_batched_bh(ring, ptrs, ring->size);
 	for (i = 0; i < n; i++) {
-		if (vhost_net_bind_classify(b, skbs[i]) ==
+		/* A tap's ring also holds XDP frames, never the binding's */
+		if (tun_is_xdp_frame(ptrs[i]) ||
+		    vhost_net_bind_classify(b, ptrs[i]) ==
 		    VHOST_NET_BIND_RX_OTHER) {
-			skbs[kept++] = skbs[i];
+			ptrs[kept++] = ptrs[i];
 			continue;
 		}
 		vhost_net_bind_stat_add(&b->stats.drops, 1);
-		kfree_skb(skbs[i]);
+		kfree_skb(ptrs[i]);
 	}
-	ptr_ring_unconsume(ring, (void **)skbs, kept, __skb_array_destroy_skb);
-	kvfree(skbs);
+	ptr_ring_unconsume(ring, ptrs, kept, tun_ptr_free);
+	kvfree(ptrs);
 }
 
 /**
  * vhost_net_bind_close() - unbind the queue from the guest
  * @b: the binding, or NULL
- * @ring: the backend's queue of received frames (a tap's ptr_ring)
+ * @ring: the backend's queue of received frames (its ptr_ring)
  *
  * Restarts the queue without the binding, drops the frames of the
  * binding still queued on @ring, zeroes the guest buffers the NIC held

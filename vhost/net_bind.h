@@ -44,6 +44,7 @@ int vhost_net_bind_rx(struct vhost_net_bind *b, struct socket *sock,
 		      struct vhost_log *log);
 void vhost_net_bind_rx_other(struct vhost_net_bind *b, unsigned int len);
 void vhost_net_bind_rx_drop(struct vhost_net_bind *b);
+u32 vhost_net_bind_lease_seq(struct socket *sock);
 #else
 static inline int vhost_net_bind_open(struct vhost_virtqueue *vq,
 				      struct socket *sock,
@@ -93,6 +94,11 @@ static inline void vhost_net_bind_rx_other(struct vhost_net_bind *b,
 
 static inline void vhost_net_bind_rx_drop(struct vhost_net_bind *b)
 {
+}
+
+static inline u32 vhost_net_bind_lease_seq(struct socket *sock)
+{
+	return 0;
 }
 #endif
 
