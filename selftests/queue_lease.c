@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Binding a physical RX queue to a guest's backend device: netdev netlink
- * queue-create with a lease, from a netdevsim queue to a macvtap.  The
- * lease shows in queue-get, is refused with the core's errno and message
- * when it cannot be made, and goes away with either device.
+ * queue-create with a lease, from a netdevsim queue to a macvtap or a tap
+ * (tun).  The lease shows in queue-get, is refused with the core's errno
+ * and message when it cannot be made, and goes away with either device.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -346,6 +346,216 @@ TEST_F_TIMEOUT(lease, offload_under_lease, 120)
 	EXPECT_EQ(0, nsim_run("ethtool -k %s | grep -q 'generic-receive-offload: on'",
 			      self->mvt));
 	EXPECT_EQ(0, ioctl(fd, TUNSETOFFLOAD, 0));
+	close(fd);
+}
+
+/* A tun device of @flags (IFF_TAP or IFF_TUN, maybe IFF_MULTI_QUEUE)
+ * named @name; returns the fd of its first queue.
+ */
+static int tun_open(const char *name, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags | IFF_NO_PI };
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* A tap's leased queues come after every queue it can have: 1 for a
+ * single-queue tap.  The lease shows on both sides; the tap's frames still
+ * go through its own queue.
+ */
+TEST_F_TIMEOUT(lease, tap_create_and_show, 120)
+{
+	int fd, ifindex, queue, id, tap_ifindex;
+	char msg[256], tap[IF_NAMESIZE];
+
+	snprintf(tap, sizeof(tap), "tpl%d", getpid() % 10000);
+	fd = tun_open(tap, IFF_TAP);
+	ASSERT_LE(0, fd) TH_LOG("tap: %s", strerror(-fd));
+	tap_ifindex = if_nametoindex(tap);
+	ASSERT_LT(0, tap_ifindex);
+
+	id = nsim_queue_lease(tap_ifindex, self->b.ifindex, 3, msg,
+			      sizeof(msg));
+	ASSERT_EQ(1, id) TH_LOG("queue-create: %s %s", strerror(-id), msg);
+	ASSERT_EQ(0, nsim_queue_get_lease(self->b.ifindex, 3, &ifindex,
+					  &queue));
+	EXPECT_EQ(tap_ifindex, ifindex);
+	EXPECT_EQ(1, queue);
+	ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 1, &ifindex, &queue));
+	EXPECT_EQ(self->b.ifindex, ifindex);
+	EXPECT_EQ(3, queue);
+	EXPECT_EQ(2, nsim_queue_lease(tap_ifindex, self->b.ifindex, 2, msg,
+				      sizeof(msg)));
+	/* TUNSETOFFLOAD recomputes the features under the instance lock */
+	EXPECT_EQ(0, ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4));
+	EXPECT_EQ(0, ioctl(fd, TUNSETOFFLOAD, 0));
+
+	/* Closing the last fd deletes the tap and gives the queues back */
+	close(fd);
+	ASSERT_EQ(0, nsim_queue_get_lease(self->b.ifindex, 3, &ifindex,
+					  &queue));
+	EXPECT_EQ(-1, ifindex);
+	ASSERT_EQ(0, nsim_queue_get_lease(self->b.ifindex, 2, &ifindex,
+					  &queue));
+	EXPECT_EQ(-1, ifindex);
+}
+
+/* On a multi-queue tap the lease comes after its 256 possible queues, so
+ * queues attached, detached and attached again never meet it.
+ */
+TEST_F_TIMEOUT(lease, tap_multi_queue, 120)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
+	int fd[3], i, ifindex, queue, id, tap_ifindex;
+	char msg[256], tap[IF_NAMESIZE];
+
+	snprintf(tap, sizeof(tap), "tpm%d", getpid() % 10000);
+	for (i = 0; i < 2; i++) {
+		fd[i] = tun_open(tap, IFF_TAP | IFF_MULTI_QUEUE);
+		ASSERT_LE(0, fd[i]) TH_LOG("tap: %s", strerror(-fd[i]));
+	}
+	tap_ifindex = if_nametoindex(tap);
+	id = nsim_queue_lease(tap_ifindex, self->b.ifindex, 3, msg,
+			      sizeof(msg));
+	ASSERT_EQ(256, id) TH_LOG("queue-create: %s %s", strerror(-id), msg);
+
+	fd[2] = tun_open(tap, IFF_TAP | IFF_MULTI_QUEUE);
+	ASSERT_LE(0, fd[2]);
+	ASSERT_EQ(0, ioctl(fd[0], TUNSETQUEUE, &ifr));
+	ifr.ifr_flags = IFF_ATTACH_QUEUE;
+	ASSERT_EQ(0, ioctl(fd[0], TUNSETQUEUE, &ifr));
+	ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 256, &ifindex, &queue));
+	EXPECT_EQ(self->b.ifindex, ifindex);
+	EXPECT_EQ(3, queue);
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 2, &ifindex, &queue));
+	EXPECT_EQ(-1, ifindex);
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
+/* A tun (IFF_TUN, no Ethernet) holds no leases.  A persistent tap holds
+ * them with no queue attached (a management tool may bind before the VMM
+ * opens the tap), and keeps them while queues come and go.
+ */
+TEST_F_TIMEOUT(lease, tap_kinds, 120)
+{
+	int fd, ifindex, queue, tap_ifindex;
+	char msg[256], name[IF_NAMESIZE];
+
+	snprintf(name, sizeof(name), "tnl%d", getpid() % 10000);
+	fd = tun_open(name, IFF_TUN);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, nsim_queue_lease(if_nametoindex(name),
+					    self->b.ifindex, 3, msg,
+					    sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "queue creation")) TH_LOG("extack: %s", msg);
+	close(fd);
+
+	snprintf(name, sizeof(name), "tpp%d", getpid() % 10000);
+	fd = tun_open(name, IFF_TAP);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1));
+	close(fd);
+	tap_ifindex = if_nametoindex(name);
+	EXPECT_EQ(1, nsim_queue_lease(tap_ifindex, self->b.ifindex, 3, msg,
+				      sizeof(msg))) TH_LOG("extack: %s", msg);
+	fd = tun_open(name, IFF_TAP);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nsim_run("ip link set %s up", name));
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 1, &ifindex, &queue));
+	EXPECT_EQ(self->b.ifindex, ifindex);
+	EXPECT_EQ(3, queue);
+	close(fd);
+	nsim_run("ip link del %s", name);
+}
+
+/* A macvtap and a tap each hold at most 16 leases; the 17th is refused
+ * with ENOSPC and a message, and the queue it asked for stays free.
+ */
+#define MAX_LEASES	16
+
+TEST_F_TIMEOUT(lease, lease_limit, 120)
+{
+	char msg[256], tap[IF_NAMESIZE];
+	int fd, i, id, tap_ifindex;
+	unsigned int q = 0;
+
+	/* One physical queue per lease, and one more for each refusal */
+	nsim_run("ip link del %s", self->mvt);
+	nsim_pair_destroy(&self->a, &self->b);
+	ASSERT_EQ(0, nsim_pair_create(&self->a, &self->b, 2 * MAX_LEASES + 1));
+	self->mvt_ifindex = macvtap_add(self->mvt, &self->b);
+	ASSERT_LT(0, self->mvt_ifindex);
+	snprintf(tap, sizeof(tap), "tpx%d", getpid() % 10000);
+	fd = tun_open(tap, IFF_TAP);
+	ASSERT_LE(0, fd) TH_LOG("tap: %s", strerror(-fd));
+	tap_ifindex = if_nametoindex(tap);
+
+	for (i = 0; i < MAX_LEASES; i++, q++) {
+		id = nsim_queue_lease(self->mvt_ifindex, self->b.ifindex, q,
+				      msg, sizeof(msg));
+		ASSERT_EQ(i + 1, id) TH_LOG("lease %d: %s", i, msg);
+	}
+	EXPECT_EQ(-ENOSPC, nsim_queue_lease(self->mvt_ifindex,
+					    self->b.ifindex, q, msg,
+					    sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "macvtap holds at most 16 leased queues"))
+		TH_LOG("extack: %s", msg);
+
+	for (i = 0; i < MAX_LEASES; i++, q++) {
+		id = nsim_queue_lease(tap_ifindex, self->b.ifindex, q, msg,
+				      sizeof(msg));
+		ASSERT_EQ(i + 1, id) TH_LOG("tap lease %d: %s", i, msg);
+	}
+	EXPECT_EQ(-ENOSPC, nsim_queue_lease(tap_ifindex, self->b.ifindex, q,
+					    msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "tap holds at most 16 leased queues"))
+		TH_LOG("extack: %s", msg);
+	close(fd);
+
+	/* Both refused queues were left free: the macvtap's went to the
+	 * tap, the tap's goes to another macvtap.
+	 */
+	snprintf(tap, sizeof(tap), "mvx%d", getpid() % 10000);
+	id = macvtap_add(tap, &self->b);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(1, nsim_queue_lease(id, self->b.ifindex, q, msg,
+				      sizeof(msg))) TH_LOG("extack: %s", msg);
+	nsim_run("ip link del %s", tap);
+}
+
+/* Deleting the physical device gives the tap's lease back; the tap
+ * stays.
+ */
+TEST_F_TIMEOUT(lease, tap_gone_with_device, 120)
+{
+	int fd, ifindex, queue, tap_ifindex;
+	char msg[256], tap[IF_NAMESIZE];
+
+	snprintf(tap, sizeof(tap), "tpd%d", getpid() % 10000);
+	fd = tun_open(tap, IFF_TAP);
+	ASSERT_LE(0, fd);
+	tap_ifindex = if_nametoindex(tap);
+	ASSERT_EQ(1, nsim_queue_lease(tap_ifindex, self->b.ifindex, 3, msg,
+				      sizeof(msg)));
+	ASSERT_EQ(0, nsim_run("echo %u > /sys/bus/netdevsim/del_device",
+			      self->b.dev_id));
+	self->b.dev_id = 0;
+	EXPECT_EQ(tap_ifindex, (int)if_nametoindex(tap));
+	ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 1, &ifindex, &queue));
+	EXPECT_EQ(-1, ifindex);
 	close(fd);
 }
 

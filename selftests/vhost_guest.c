@@ -411,9 +411,9 @@ static int vg_link_up(struct vhost_guest *g)
 	return g->ifindex ? 0 : -errno;
 }
 
-int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name)
+int vhost_guest_tap_open(char *name, unsigned int hdr_len)
 {
-	int hdr_len = g->hdr_len;
+	int len = hdr_len;
 	struct ifreq ifr;
 	int fd, ret;
 
@@ -423,19 +423,28 @@ int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name)
 
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (name)
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	ret = vg_ioctl(fd, TUNSETIFF, &ifr);
-	if (ret)
-		goto err_close;
-	ret = vg_ioctl(fd, TUNSETVNETHDRSZ, &hdr_len);
-	if (ret)
-		goto err_close;
-	ret = vg_ioctl(fd, TUNSETOFFLOAD, (void *)0UL);
-	if (ret)
-		goto err_close;
+	if (!ret)
+		ret = vg_ioctl(fd, TUNSETVNETHDRSZ, &len);
+	if (!ret)
+		ret = vg_ioctl(fd, TUNSETOFFLOAD, (void *)0UL);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	return fd;
+}
 
-	memcpy(g->ifname, ifr.ifr_name, IFNAMSIZ);
+int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name)
+{
+	int fd, ret;
+
+	snprintf(g->ifname, IFNAMSIZ, "%s", name ? name : "");
+	fd = vhost_guest_tap_open(g->ifname, g->hdr_len);
+	if (fd < 0)
+		return fd;
 	ret = vg_link_up(g);
 	if (ret)
 		goto err_close;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A guest-bound RX queue on netdevsim: queue 3 of the NIC is leased to a
- * macvtap, the userspace guest attaches that macvtap to vhost-net, and
- * the NIC then receives into the guest's own buffers.  Frames steered to
+ * A guest-bound RX queue on netdevsim: queue 3 of the NIC is leased to the
+ * guest's backend device, a macvtap on the NIC or a tap bridged to it; the
+ * userspace guest attaches that backend to vhost-net, and the NIC then
+ * receives into the guest's own buffers.  Every test runs on both.  Frames steered to
  * the queue arrive byte for byte with no payload copied by the host CPU;
  * frames from other queues take the ordinary path; frames for which the
  * guest has no buffer the NIC can take land in the binding's spare host
@@ -13,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,54 +57,114 @@ static struct vhost_guest_frame frame;
 
 FIXTURE(bind)
 {
-	struct nsim_port a, b;	/* a sends; b has the macvtap */
-	struct nsim_port mvt;	/* the macvtap: name, ifindex, MAC */
-	int mvt_queue;		/* its queue that leases b's QB */
+	struct nsim_port a, b;	/* a sends; b is the guest's side */
+	/* The guest's backend device (macvtap or tap): name, ifindex; the
+	 * MAC the guest's frames go to (a tap's guest is not the tap).
+	 */
+	struct nsim_port vif;
+	char br[IF_NAMESIZE];	/* the bridge of b and a tap */
+	int vif_queue;		/* the backend's queue that leases b's QB */
 	int tap_fd;
 	int tx_fd;
 	struct vhost_guest *g;
 };
 
-static int mvt_create(struct nsim_port *mvt, const struct nsim_port *lower)
+FIXTURE_VARIANT(bind)
+{
+	bool tap;		/* a tap (tun) bridged to b, not a macvtap */
+};
+
+FIXTURE_VARIANT_ADD(bind, macvtap)
+{
+	.tap = false,
+};
+
+FIXTURE_VARIANT_ADD(bind, tap)
+{
+	.tap = true,
+};
+
+/* The MAC of the guest behind a tap, which the bridge forwards to the tap
+ * by a static entry (a macvtap's guest has the macvtap's MAC).
+ */
+static const unsigned char tap_guest_mac[ETH_ALEN] = {
+	0x02, 0x00, 0x00, 0x00, 0xab, 0x01,
+};
+
+static int read_mac(const char *ifname, unsigned char *mac)
 {
 	char path[64];
 	FILE *f;
 	int n;
 
-	snprintf(mvt->ifname, sizeof(mvt->ifname), "mvb%d", getpid() % 10000);
-	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
-		     lower->ifname, mvt->ifname) ||
-	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
-		     mvt->ifname) ||
-	    nsim_run("ip link set %s mtu %d up", mvt->ifname, MTU))
-		return -EIO;
-	mvt->ifindex = if_nametoindex(mvt->ifname);
-	if (!mvt->ifindex)
-		return -ENODEV;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", mvt->ifname);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
-	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mvt->mac[0],
-		   &mvt->mac[1], &mvt->mac[2], &mvt->mac[3], &mvt->mac[4],
-		   &mvt->mac[5]);
+	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+		   &mac[2], &mac[3], &mac[4], &mac[5]);
 	fclose(f);
 	return n == 6 ? 0 : -EPROTO;
 }
 
-/* The macvtap's frames to the bound queue, by an ntuple rule on its MAC. */
-static int mvt_steer(const struct nsim_port *mvt, const struct nsim_port *lower)
+/* A macvtap named vif->ifname on @lower; its MAC into vif->mac. */
+static int mvt_create(struct nsim_port *vif, const struct nsim_port *lower)
 {
-	char mac[18];
-
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mvt->mac[0], mvt->mac[1], mvt->mac[2], mvt->mac[3],
-		 mvt->mac[4], mvt->mac[5]);
-	return nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
-			lower->ifname, mac, QB);
+	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
+		     lower->ifname, vif->ifname) ||
+	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+		     vif->ifname) ||
+	    nsim_run("ip link set %s mtu %d up", vif->ifname, MTU))
+		return -EIO;
+	vif->ifindex = if_nametoindex(vif->ifname);
+	if (!vif->ifindex)
+		return -ENODEV;
+	return read_mac(vif->ifname, vif->mac);
 }
 
-static int tap_open(int ifindex)
+/* A tap named vif->ifname on the bridge @br (made with @lower on it if
+ * need be), to which the bridge forwards only broadcast and frames for
+ * vif->mac; returns its fd.
+ */
+static int tap_create(struct nsim_port *vif, const char *br,
+		      const struct nsim_port *lower)
+{
+	char mac[18];
+	int fd;
+
+	if (!if_nametoindex(br) &&
+	    (nsim_run("ip link add %s type bridge", br) ||
+	     nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", br) ||
+	     nsim_run("ip link set %s master %s", lower->ifname, br) ||
+	     nsim_run("ip link set %s mtu %d up", br, MTU)))
+		return -EIO;
+	fd = vhost_guest_tap_open(vif->ifname, HDR_LEN);
+	if (fd < 0)
+		return fd;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 vif->mac[0], vif->mac[1], vif->mac[2], vif->mac[3],
+		 vif->mac[4], vif->mac[5]);
+	if (nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+		     vif->ifname) ||
+	    nsim_run("ip link set %s mtu %d master %s up", vif->ifname, MTU,
+		     br) ||
+	    nsim_run("bridge link set dev %s flood off mcast_flood off learning off",
+		     vif->ifname) ||
+	    nsim_run("bridge fdb add %s dev %s master static", mac,
+		     vif->ifname)) {
+		close(fd);
+		return -EIO;
+	}
+	vif->ifindex = if_nametoindex(vif->ifname);
+	if (!vif->ifindex) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/* The fd of a macvtap's tap queue. */
+static int mvt_open(int ifindex)
 {
 	int hdr_len = HDR_LEN;
 	char path[32];
@@ -118,6 +180,65 @@ static int tap_open(int ifindex)
 		return -errno;
 	}
 	return fd;
+}
+
+/* A backend device on b, a tap (bridged) or a macvtap, named
+ * vif->ifname, for a tap with vif->mac; returns the fd to read it by.
+ */
+static int vif_create(struct _test_data_bind *self, struct nsim_port *vif,
+		      bool tap)
+{
+	int ret;
+
+	if (tap)
+		return tap_create(vif, self->br, &self->b);
+	ret = mvt_create(vif, &self->b);
+	return ret ?: mvt_open(vif->ifindex);
+}
+
+/* The guest's frames to the bound queue, by an ntuple rule on its MAC. */
+static int guest_steer(const struct nsim_port *vif,
+		       const struct nsim_port *lower)
+{
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 vif->mac[0], vif->mac[1], vif->mac[2], vif->mac[3],
+		 vif->mac[4], vif->mac[5]);
+	return nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
+			lower->ifname, mac, QB);
+}
+
+/* The guest's backend device, the guest's frames steered to QB, and the
+ * fd the guest attaches (a macvtap's tap fd, a tap's own) in
+ * self->tap_fd; nothing leased yet.
+ */
+static int backend_create(struct _test_data_bind *self, bool tap)
+{
+	int fd, ret;
+
+	snprintf(self->vif.ifname, sizeof(self->vif.ifname), "%s%d",
+		 tap ? "tpb" : "mvb", getpid() % 10000);
+	memcpy(self->vif.mac, tap_guest_mac, ETH_ALEN);
+	fd = vif_create(self, &self->vif, tap);
+	if (fd < 0)
+		return fd;
+	ret = guest_steer(&self->vif, &self->b);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	self->tap_fd = fd;
+	return 0;
+}
+
+/* Undoes backend_create(); a tap goes with its last fd. */
+static void backend_destroy(struct _test_data_bind *self)
+{
+	if (self->tap_fd >= 0)
+		close(self->tap_fd);
+	self->tap_fd = -1;
+	nsim_run("ip link del %s 2>/dev/null", self->vif.ifname);
 }
 
 /* A guest on @tap_fd that posts @n buffers (ids 0..n-1); *@gp NULL on
@@ -162,17 +283,16 @@ FIXTURE_SETUP(bind)
 	ret = nsim_rings_set(&self->b, 1, 0, -1, msg, sizeof(msg));
 	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
 
-	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
 	/* The guest's frames to QB, everything else elsewhere */
 	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
-	ASSERT_EQ(0, mvt_steer(&self->mvt, &self->b));
-	self->mvt_queue = nsim_queue_lease(self->mvt.ifindex, self->b.ifindex,
+	snprintf(self->br, sizeof(self->br), "brb%d", getpid() % 10000);
+	ret = backend_create(self, variant->tap);
+	ASSERT_EQ(0, ret) TH_LOG("backend: %s", strerror(-ret));
+	self->vif_queue = nsim_queue_lease(self->vif.ifindex, self->b.ifindex,
 					   QB, msg, sizeof(msg));
-	ASSERT_LT(0, self->mvt_queue) TH_LOG("queue-create: %s %s",
-					     strerror(-self->mvt_queue), msg);
+	ASSERT_LT(0, self->vif_queue) TH_LOG("queue-create: %s %s",
+					     strerror(-self->vif_queue), msg);
 
-	self->tap_fd = tap_open(self->mvt.ifindex);
-	ASSERT_LE(0, self->tap_fd) TH_LOG("tap: %s", strerror(-self->tap_fd));
 	ret = guest_start(&self->g, self->tap_fd, RING);
 	ASSERT_EQ(0, ret) TH_LOG("guest: %s", strerror(-ret));
 	self->tx_fd = nsim_tx_open(&self->a);
@@ -182,11 +302,10 @@ FIXTURE_SETUP(bind)
 FIXTURE_TEARDOWN(bind)
 {
 	vhost_guest_close(self->g);
-	if (self->tap_fd >= 0)
-		close(self->tap_fd);
 	if (self->tx_fd >= 0)
 		close(self->tx_fd);
-	nsim_run("ip link del %s 2>/dev/null", self->mvt.ifname);
+	backend_destroy(self);
+	nsim_run("ip link del %s 2>/dev/null", self->br);
 	nsim_pair_destroy(&self->a, &self->b);
 }
 
@@ -194,7 +313,7 @@ static int send_frame(struct _test_data_bind *self, __u32 seq, size_t len)
 {
 	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
 
-	len = nsim_build_frame(buf, len, seq, &self->a, &self->mvt, NULL);
+	len = nsim_build_frame(buf, len, seq, &self->a, &self->vif, NULL);
 	return send(self->tx_fd, buf, len, 0) == (ssize_t)len ? 0 : -errno;
 }
 
@@ -353,7 +472,7 @@ static void *traffic_run(void *arg)
 	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED) &&
 	       t->sent < 100000) {
 		len = nsim_build_frame(buf, traffic_len(t->sent), t->sent,
-				       &t->self->a, &t->self->mvt, NULL);
+				       &t->self->a, &t->self->vif, NULL);
 		if (send(t->self->tx_fd, buf, len, 0) == (ssize_t)len)
 			t->sent++;
 		usleep(100);
@@ -405,7 +524,7 @@ TEST_F_TIMEOUT(bind, shown, 240)
 	EXPECT_EQ(RING / 2, VS(vs, HOST_PAGES));
 	EXPECT_EQ(0ULL, VS(vs, ZC_FRAMES));
 	EXPECT_EQ(0ULL, VS(vs, HOST_FRAMES));
-	ASSERT_EQ(0, nsim_queue_vhost(self->mvt.ifindex, self->mvt_queue, &vv));
+	ASSERT_EQ(0, nsim_queue_vhost(self->vif.ifindex, self->vif_queue, &vv));
 	EXPECT_EQ(RING / 2, VS(vv, BUFS_ARMED));
 	/* Other queues are not bound */
 	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, 0, &vv));
@@ -437,7 +556,7 @@ TEST_F_TIMEOUT(bind, zero_copy, 240)
 		if (VS(s0, PIN_TOTAL) == RING)
 			break;
 		ASSERT_EQ(0, send_frame(self, seq, 1514));
-		ASSERT_EQ(0, recv_check(self, &self->mvt, seq, 1514));
+		ASSERT_EQ(0, recv_check(self, &self->vif, seq, 1514));
 	}
 	ASSERT_EQ(RING, VS(s0, PIN_TOTAL)) log_stats(_metadata, &s0);
 	ASSERT_EQ(0, nsim_rx_stats(&self->b, QB, &q0));
@@ -445,7 +564,7 @@ TEST_F_TIMEOUT(bind, zero_copy, 240)
 	while (frames < 4 * ARRAY_SIZE(sizes)) {
 		for (i = 0; i < ARRAY_SIZE(sizes); i++, seq++) {
 			ASSERT_EQ(0, send_frame(self, seq, sizes[i]));
-			ret = recv_check(self, &self->mvt, seq, sizes[i]);
+			ret = recv_check(self, &self->vif, seq, sizes[i]);
 			ASSERT_EQ(0, ret) TH_LOG("frame %u (%zu bytes): %s",
 						 seq, sizes[i], strerror(-ret));
 			payload += sizes[i] - SPLIT_LEN;
@@ -495,7 +614,7 @@ TEST_F_TIMEOUT(bind, other_queue, 240)
 
 	ASSERT_EQ(0, bound_stats(self, &s0));
 	for (i = 0; i < 20; i++) {
-		to = i & 1 ? &bcast : &self->mvt;
+		to = i & 1 ? &bcast : &self->vif;
 		len = nsim_build_frame(buf, 300 + i * 50, i, &self->a, to,
 				       NULL);
 		ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
@@ -504,7 +623,7 @@ TEST_F_TIMEOUT(bind, other_queue, 240)
 		ASSERT_EQ(0, recv_frame(self->g, &self->a, 3000));
 		memcpy(&seq, frame.data + ETH_HLEN, sizeof(seq));
 		ASSERT_GT(20U, seq);
-		to = seq & 1 ? &bcast : &self->mvt;
+		to = seq & 1 ? &bcast : &self->vif;
 		EXPECT_EQ(0, nsim_check_frame(frame.data, frame.len,
 					      300 + seq * 50, &self->a, to,
 					      NULL, &seq));
@@ -520,6 +639,75 @@ TEST_F_TIMEOUT(bind, other_queue, 240)
 	/* The host's own multicast may come by the same way */
 	EXPECT_LE(10ULL, VS(s1, OTHER_FRAMES) - VS(s0, OTHER_FRAMES));
 	EXPECT_EQ(0ULL, VS(s1, COPY_FRAMES));
+}
+
+static __u64 link_drops(const struct nsim_port *p)
+{
+	__u64 rx = 0, tx = 0;
+
+	nsim_link_stat(p, "rx_dropped", &rx);
+	nsim_link_stat(p, "tx_dropped", &tx);
+	return rx + tx;
+}
+
+/* Frames for another backend device on the NIC (a second macvtap, or a
+ * second tap on the bridge) that are steered to the bound queue land in
+ * the binding's buffers.  That device drops them, counted, instead of
+ * giving its reader frames it cannot read; the guest does not get them
+ * either.  Its frames from other queues reach its reader as ever.
+ */
+#define FOREIGN_FRAMES	8U
+
+TEST_F_TIMEOUT(bind, other_backend, 240)
+{
+	static const unsigned char other_mac[ETH_ALEN] = {
+		0x02, 0x00, 0x00, 0x00, 0xab, 0x02,
+	};
+	static const struct nsim_port bcast = {
+		.mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	static unsigned char buf[HDR_LEN + 2048];
+	struct nsim_vhost_stats vs;
+	struct nsim_port o = {};
+	struct pollfd pfd = {};
+	__u64 drops0;
+	unsigned int i;
+	ssize_t n;
+	size_t len;
+	__u32 seq;
+
+	snprintf(o.ifname, sizeof(o.ifname), "%s%d",
+		 variant->tap ? "tpo" : "mvo", getpid() % 10000);
+	memcpy(o.mac, other_mac, ETH_ALEN);
+	pfd.fd = vif_create(self, &o, variant->tap);
+	ASSERT_LE(0, pfd.fd) TH_LOG("%s: %s", o.ifname, strerror(-pfd.fd));
+	pfd.events = POLLIN;
+	ASSERT_EQ(0, guest_steer(&o, &self->b));
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	drops0 = link_drops(&o);
+
+	for (i = 0; i < FOREIGN_FRAMES; i++) {
+		len = nsim_build_frame(buf, 1000, i, &self->a, &o, NULL);
+		ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+	}
+	/* The guest's own frame, after them on the same queue */
+	ASSERT_EQ(0, send_frame(self, 100, 1000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 100, 1000));
+	EXPECT_EQ(0, poll(&pfd, 1, 200));
+	EXPECT_EQ((__u64)FOREIGN_FRAMES, link_drops(&o) - drops0);
+
+	/* Broadcast comes by the other queues, readable */
+	len = nsim_build_frame(buf, 1000, 7, &self->a, &bcast, NULL);
+	ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+	ASSERT_EQ(1, poll(&pfd, 1, 3000));
+	n = read(pfd.fd, buf, sizeof(buf));
+	ASSERT_EQ((ssize_t)(HDR_LEN + 1000), n)
+		TH_LOG("read: %s", strerror(errno));
+	EXPECT_EQ(0, nsim_check_frame(buf + HDR_LEN, n - HDR_LEN, 1000,
+				      &self->a, &bcast, NULL, &seq));
+	EXPECT_EQ(7U, seq);
+	close(pfd.fd);
+	nsim_run("ip link del %s 2>/dev/null", o.ifname);
 }
 
 /* Detaching the backend unbinds: the buffers the NIC held come back with
@@ -545,19 +733,19 @@ TEST_F_TIMEOUT(bind, unbind_scrubs, 240)
 	ASSERT_EQ((int)(RING / 2), vhost_guest_rx_post(self->g, RING));
 	EXPECT_EQ(0, wait_armed(self, RING / 2, &vs));
 	ASSERT_EQ(0, send_frame(self, 7, 3000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 7, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 7, 3000));
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 }
 
-/* A fresh guest on the macvtap that posts @n buffers (ids 0..n-1). */
+/* A fresh guest on the backend that posts @n buffers (ids 0..n-1). */
 static int guest_restart(struct _test_data_bind *self, unsigned int n)
 {
 	vhost_guest_close(self->g);
 	return guest_start(&self->g, self->tap_fd, n);
 }
 
-/* A fresh guest on the macvtap whose posted buffers are @len long. */
+/* A fresh guest on the backend whose posted buffers are @len long. */
 static int guest_restart_len(struct _test_data_bind *self, unsigned int len)
 {
 	int ret;
@@ -593,7 +781,7 @@ TEST_F_TIMEOUT(bind, short_buffers, 240)
 	for (r = 0; r < 4; r++) {
 		for (i = 0; i < ARRAY_SIZE(sizes); i++, seq++) {
 			ASSERT_EQ(0, send_frame(self, seq, sizes[i]));
-			ASSERT_EQ(0, recv_check(self, &self->mvt, seq, sizes[i]));
+			ASSERT_EQ(0, recv_check(self, &self->vif, seq, sizes[i]));
 			bytes += sizes[i];
 			payload += sizes[i] - SPLIT_LEN;
 			frames++;
@@ -626,13 +814,13 @@ TEST_F_TIMEOUT(bind, short_buffers, 240)
 		if (VS(s1, BUFS_ARMED) == RING / 2)
 			break;
 		ASSERT_EQ(0, send_frame(self, seq, 9014));
-		ASSERT_EQ(0, recv_check(self, &self->mvt, seq, 9014));
+		ASSERT_EQ(0, recv_check(self, &self->vif, seq, 9014));
 	}
 	ASSERT_EQ(RING / 2, VS(s1, BUFS_ARMED)) log_stats(_metadata, &s1);
 	for (r = 0; r < 2; r++) {
 		for (i = 0; i < ARRAY_SIZE(sizes); i++, seq++) {
 			ASSERT_EQ(0, send_frame(self, seq, sizes[i]));
-			ASSERT_EQ(0, recv_check(self, &self->mvt, seq, sizes[i]));
+			ASSERT_EQ(0, recv_check(self, &self->vif, seq, sizes[i]));
 		}
 	}
 	ASSERT_EQ(0, bound_stats(self, &s2));
@@ -654,7 +842,7 @@ TEST_F_TIMEOUT(bind, nic_down_spares, 240)
 	ASSERT_EQ(0, guest_restart_len(self, 2048));
 	for (i = 1; i <= 20; i++) {
 		ASSERT_EQ(0, send_frame(self, i, 1000));
-		ASSERT_EQ(0, recv_check(self, &self->mvt, i, 1000));
+		ASSERT_EQ(0, recv_check(self, &self->vif, i, 1000));
 	}
 	/* The last frame's buffer is kept back, for a kick later */
 	ASSERT_EQ(0, send_frame(self, i, 1000));
@@ -669,7 +857,7 @@ TEST_F_TIMEOUT(bind, nic_down_spares, 240)
 	ASSERT_EQ(0, nsim_run("ip link set %s up", self->b.ifname));
 	usleep(500 * 1000);
 	ASSERT_EQ(0, send_frame(self, 100, 1000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 100, 1000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 100, 1000));
 	ASSERT_EQ(0, bound_stats(self, &s1));
 	EXPECT_EQ(VS(s0, HOST_FRAMES) + 1, VS(s1, HOST_FRAMES));
 }
@@ -708,7 +896,7 @@ TEST_F_TIMEOUT(bind, starved_guest, 240)
 			break;
 		memcpy(&seq, frame.data + ETH_HLEN, sizeof(seq));
 		ASSERT_EQ(0, nsim_check_frame(frame.data, frame.len, 1000,
-					      &self->a, &self->mvt, NULL,
+					      &self->a, &self->vif, NULL,
 					      &seq));
 		ASSERT_EQ(got, seq);
 		got++;
@@ -723,7 +911,7 @@ TEST_F_TIMEOUT(bind, starved_guest, 240)
 
 	ASSERT_EQ(0, wait_armed(self, RING / 2, &s1));
 	ASSERT_EQ(0, send_frame(self, n, 3000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, n, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, n, 3000));
 	ASSERT_EQ(0, bound_stats(self, &s2));
 	EXPECT_EQ(1ULL, VS(s2, ZC_FRAMES) - VS(s1, ZC_FRAMES));
 }
@@ -816,7 +1004,7 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 		ASSERT_EQ(0, send_tagged(self, &self->b, seq, len, foreign_tag));
 		others += 2;
 		ASSERT_EQ(0, send_frame(self, seq, len));
-		ASSERT_EQ(0, recv_check_tags(self, &self->mvt, seq, len, bad, &hits, &bufs));
+		ASSERT_EQ(0, recv_check_tags(self, &self->vif, seq, len, bad, &hits, &bufs));
 	}
 	/* Then short buffers, so frames come through the spares */
 	ASSERT_EQ(0, vhost_guest_rx_set_post_len(self->g, 2048));
@@ -824,11 +1012,11 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 		ASSERT_EQ(0, send_tagged(self, &stranger, seq, 1000, foreign_tag));
 		others++;
 		ASSERT_EQ(0, send_frame(self, seq, 1000));
-		ASSERT_EQ(0, recv_check_tags(self, &self->mvt, seq, 1000, bad, &hits,
+		ASSERT_EQ(0, recv_check_tags(self, &self->vif, seq, 1000, bad, &hits,
 					     &bufs));
 	}
 	/* The scan finds a tag that was sent to the guest */
-	ASSERT_EQ(0, send_tagged(self, &self->mvt, seq, 3000, own_tag));
+	ASSERT_EQ(0, send_tagged(self, &self->vif, seq, 3000, own_tag));
 	ASSERT_EQ(0, recv_frame_tags(self->g, &self->a, 3000, own, &found,
 				     &bufs));
 	EXPECT_LT(0U, found);
@@ -852,7 +1040,7 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 
 /* A lease made after the guest attached its backend (queue-create while
  * the guest runs) is bound at once, without a frame to notice it by;
- * until then the macvtap's frames take the ordinary path.
+ * until then the backend's frames take the ordinary path.
  */
 TEST_F_TIMEOUT(bind, late_lease, 240)
 {
@@ -860,22 +1048,17 @@ TEST_F_TIMEOUT(bind, late_lease, 240)
 	int i, queue, ret;
 	char msg[256];
 
-	/* A new macvtap, with no lease, and a guest on it */
+	/* A new backend, with no lease, and a guest on it */
 	vhost_guest_close(self->g);
 	self->g = NULL;
-	close(self->tap_fd);
-	self->tap_fd = -1;
-	ASSERT_EQ(0, nsim_run("ip link del %s", self->mvt.ifname));
-	ASSERT_EQ(0, mvt_create(&self->mvt, &self->b));
-	ASSERT_EQ(0, mvt_steer(&self->mvt, &self->b));
-	self->tap_fd = tap_open(self->mvt.ifindex);
-	ASSERT_LE(0, self->tap_fd);
+	backend_destroy(self);
+	ASSERT_EQ(0, backend_create(self, variant->tap));
 	ASSERT_EQ(0, guest_start(&self->g, self->tap_fd, RING));
 	ASSERT_EQ(0, send_frame(self, 1, 3000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 1, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 1, 3000));
 	EXPECT_EQ(-ENOENT, bound_stats(self, &vs));
 
-	queue = nsim_queue_lease(self->mvt.ifindex, self->b.ifindex, QB, msg,
+	queue = nsim_queue_lease(self->vif.ifindex, self->b.ifindex, QB, msg,
 				 sizeof(msg));
 	ASSERT_LT(0, queue) TH_LOG("queue-create: %s %s", strerror(-queue), msg);
 	for (i = 0; i < 100; i++) {
@@ -888,7 +1071,7 @@ TEST_F_TIMEOUT(bind, late_lease, 240)
 	EXPECT_EQ(RING / 2, VS(vs, BUFS_ARMED));
 	TH_LOG("bound %d ms after queue-create", i * 20);
 	ASSERT_EQ(0, send_frame(self, 2, 3000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 2, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 2, 3000));
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 }
@@ -914,7 +1097,7 @@ TEST_F_TIMEOUT(bind, dirty_log, 240)
 	/* Logging does not unbind */
 	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
 	ASSERT_EQ(0, send_frame(self, 5, 9014));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 5, 9014));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 5, 9014));
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	ASSERT_EQ(1ULL, VS(vs, ZC_FRAMES));
 	/* the header buffer, then three payload buffers written by the NIC */
@@ -1014,7 +1197,7 @@ TEST_F_TIMEOUT(bind, hostile_descs, 240)
 	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
 	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
 	ASSERT_EQ(0, send_frame(self, 9, 1000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 9, 1000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 9, 1000));
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 	EXPECT_EQ(20, frame.ids[0]);
@@ -1076,7 +1259,7 @@ TEST_F_TIMEOUT(bind, mem_table_under_traffic, 240)
 			memcpy(&seq, frame.data + ETH_HLEN, sizeof(seq));
 			ret = nsim_check_frame(frame.data, frame.len,
 					       traffic_len(seq), &self->a,
-					       &self->mvt, NULL, &seq);
+					       &self->vif, NULL, &seq);
 			if (ret)
 				break;
 		}
@@ -1098,7 +1281,7 @@ TEST_F_TIMEOUT(bind, mem_table_under_traffic, 240)
 	EXPECT_LT(0ULL, gs.rx_zero_len);
 	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
 	ASSERT_EQ(0, send_frame(self, 3, 2000));
-	ASSERT_EQ(0, recv_check(self, &self->mvt, 3, 2000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 3, 2000));
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_LT(0ULL, VS(vs, ZC_FRAMES));
 }
@@ -1126,7 +1309,7 @@ TEST_F_TIMEOUT(bind, teardown_kill, 240)
 	pid_t pid;
 	int status;
 
-	/* The guest is the child's, alone on the macvtap */
+	/* The guest is the child's, alone on the backend */
 	vhost_guest_close(self->g);
 	self->g = NULL;
 	pid = fork();
@@ -1174,14 +1357,14 @@ static void delete_under_traffic(struct __test_metadata *_metadata,
 	expect_no_pools(_metadata);
 }
 
-/* Deleting the macvtap ends the lease and the binding's use of the
- * queue at once.
+/* Deleting the backend device (macvtap or tap) ends the lease and the
+ * binding's use of the queue at once.
  */
-TEST_F_TIMEOUT(bind, teardown_del_macvtap, 240)
+TEST_F_TIMEOUT(bind, teardown_del_backend, 240)
 {
 	char cmd[64];
 
-	snprintf(cmd, sizeof(cmd), "ip link del %s", self->mvt.ifname);
+	snprintf(cmd, sizeof(cmd), "ip link del %s", self->vif.ifname);
 	delete_under_traffic(_metadata, self, cmd, true);
 }
 
