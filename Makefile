@@ -73,8 +73,15 @@ run: selftests vng
 vm: selftests vng
 	@$(SCRIPTS)/vm.sh shell $(BUILD) $(KOBJ)/arch/x86/boot/bzImage
 
-bench:
-	@echo "bench: no benchmarks yet (the guest-bound queue they measure is not built)"
+# BENCH_ARGS go to vhost_net_bench (see its header), e.g. BENCH_ARGS="-t 1".
+BENCH_ARGS	?= -t 3 -g
+bench: selftests vng
+	@$(SCRIPTS)/vm.sh bench $(BUILD) $(KOBJ)/arch/x86/boot/bzImage "$(BENCH_ARGS)"
+	@mkdir -p $(BUILD)/bench
+	@cp $(BUILD)/results/bench.csv $(BUILD)/bench/receive.csv
+	@cp $(BUILD)/results/out.log $(BUILD)/bench/receive.txt
+	@echo "bench: table in $(BUILD)/bench/receive.txt, CSV in $(BUILD)/bench/receive.csv"
+	@$(SCRIPTS)/plot-bench.sh $(BUILD)/bench/receive.csv $(BUILD)/bench/receive.png
 
 lint: kernel
 	@$(SCRIPTS)/lint.sh $(CURDIR) $(BUILD) $(KOBJ)

@@ -3,6 +3,8 @@
 #
 # Install the Debian 12 packages the build, the VM and the tests need, if
 # any is missing.  Only the system's own apt sources are used.
+#
+# Usage: deps.sh [PACKAGE...]
 set -euo pipefail
 
 pkgs=(
@@ -16,6 +18,9 @@ pkgs=(
 	# and the YNL Python library's YAML parser)
 	ethtool iproute2 iputils-ping procps python3-yaml socat
 )
+
+# With arguments: only those packages (what one target alone needs).
+[ $# -gt 0 ] && pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

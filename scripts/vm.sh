@@ -7,6 +7,7 @@
 #   vm.sh check BUILD BZIMAGE [PATTERN]  run the selftests, print their TAP
 #                                        and a closing "N passed, N failed"
 #   vm.sh run BUILD BZIMAGE              the demo of `make run`
+#   vm.sh bench BUILD BZIMAGE [ARGS]     the benchmarks of `make bench`
 #   vm.sh shell BUILD BZIMAGE            an interactive shell
 #
 # The whole console (kernel messages included) goes to $BUILD/logs/.  A VM
@@ -63,6 +64,10 @@ shell)
 run)
 	cmd=$(printf '%q ' "$here/vm/run.sh" "$build" "$results")
 	;;
+bench)
+	# shellcheck disable=SC2086 # BENCH_ARGS is a list of words
+	cmd=$(printf '%q ' "$here/vm/bench.sh" "$build" "$results" $pattern)
+	;;
 check)
 	cmd=$(printf '%q ' "$here/vm/check.sh" "$build" "$results" "$pattern")
 	;;
@@ -96,7 +101,7 @@ elif [ ! -f "$results/done" ]; then
 fi
 
 case "$mode" in
-run)
+run|bench)
 	[ "$finished" = 1 ] || exit 1
 	exit "$(cat "$results/done")"
 	;;

@@ -964,3 +964,103 @@ int nsim_vhost_pools(unsigned int *pools, __u64 *inflight)
 	*inflight = pa.inflight;
 	return ret;
 }
+
+/* Pools of one device, by id: which have a memory provider. */
+#define NSIM_MAX_POOLS	64
+struct nsim_pp_arg {
+	int ifindex;
+	unsigned int n;
+	__u32 mp_ids[NSIM_MAX_POOLS];
+	__u64 slow;
+};
+
+static int nsim_pp_mp_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	struct nsim_pp_arg *pa = arg;
+	int ifindex = 0;
+	bool mp = false;
+	__u32 id = 0;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_PAGE_POOL_ID:
+			id = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_IFINDEX:
+			ifindex = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_DMABUF:
+		case NETDEV_A_PAGE_POOL_IO_URING:
+		case NETDEV_A_PAGE_POOL_VHOST:
+			mp = true;
+			break;
+		}
+	}
+	if (mp && ifindex == pa->ifindex && pa->n < NSIM_MAX_POOLS)
+		pa->mp_ids[pa->n++] = id;
+	return 0;
+}
+
+static int nsim_pp_stats_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	struct nsim_pp_arg *pa = arg;
+	const struct nlattr *i;
+	int ifindex = 0, ilen;
+	__u64 slow = 0;
+	unsigned int k;
+	__u32 id = 0;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_PAGE_POOL_STATS_INFO:
+			i = (const void *)((const char *)a + NLA_HDRLEN);
+			ilen = a->nla_len - NLA_HDRLEN;
+			for (; nsim_nla_ok(i, ilen); i = nsim_nla_next(i, &ilen)) {
+				if (i->nla_type == NETDEV_A_PAGE_POOL_ID)
+					id = nsim_nla_uint(i);
+				else if (i->nla_type == NETDEV_A_PAGE_POOL_IFINDEX)
+					ifindex = nsim_nla_uint(i);
+			}
+			break;
+		case NETDEV_A_PAGE_POOL_STATS_ALLOC_SLOW:
+		case NETDEV_A_PAGE_POOL_STATS_ALLOC_SLOW_HIGH_ORDER:
+			slow += nsim_nla_uint(a);
+			break;
+		}
+	}
+	if (ifindex != pa->ifindex)
+		return 0;
+	for (k = 0; k < pa->n; k++)
+		if (pa->mp_ids[k] == id)
+			return 0;
+	pa->slow += slow;
+	return 0;
+}
+
+int nsim_page_allocs(const struct nsim_port *p, __u64 *slow)
+{
+	struct nsim_pp_arg pa = { .ifindex = p->ifindex };
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int ret;
+
+	nl = nsim_netdev_req(NETDEV_CMD_PAGE_POOL_GET, NLM_F_DUMP, &nlh, &ret);
+	if (!nl)
+		return ret;
+	ret = nsim_nl_talk(nl, nsim_pp_mp_cb, &pa, NULL, 0);
+	nsim_netdev_done(nl);
+	if (ret)
+		return ret;
+	nl = nsim_netdev_req(NETDEV_CMD_PAGE_POOL_STATS_GET, NLM_F_DUMP, &nlh,
+			     &ret);
+	if (!nl)
+		return ret;
+	ret = nsim_nl_talk(nl, nsim_pp_stats_cb, &pa, NULL, 0);
+	nsim_netdev_done(nl);
+	*slow = pa.slow;
+	return ret;
+}

@@ -86,6 +86,10 @@ int nsim_queue_vhost(int ifindex, unsigned int queue,
  * buffers.
  */
 int nsim_vhost_pools(unsigned int *pools, __u64 *inflight);
+/* Page allocator calls of @p's page pools without a memory provider:
+ * the sum of their alloc-slow and alloc-slow-high-order (page-pool-stats).
+ */
+int nsim_page_allocs(const struct nsim_port *p, __u64 *slow);
 int nsim_link_stat(const struct nsim_port *p, const char *name, __u64 *val);
 __printf(3, 4)
 int nsim_debugfs_write(const struct nsim_port *p, const char *file,
