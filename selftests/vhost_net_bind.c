@@ -738,6 +738,66 @@ TEST_F_TIMEOUT(bind, unbind_scrubs, 240)
 	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 }
 
+/* A lease of a queue the NIC does not split headers on is not bound:
+ * VHOST_NET_SET_BACKEND has no extack, so vhost-net gives the core's
+ * reason on the backend in the kernel log, and the guest gets its frames
+ * the ordinary way.  With header/data split on again, the next attach
+ * binds.
+ */
+static int expect_refusal(struct _test_data_bind *self, const char *why)
+{
+	struct nsim_vhost_stats vs;
+	int ret;
+
+	nsim_run("dmesg -C");
+	ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
+	if (ret)
+		return ret;
+	if (bound_stats(self, &vs) != -ENOENT)
+		return -EEXIST;
+	if (nsim_run("dmesg | grep -q '%s: vhost-net: RX queue %d not bound %s: %s (-22)'",
+		     self->vif.ifname, self->vif_queue, "to the guest", why))
+		return -ENOMSG;
+	ret = send_frame(self, 5, 3000);
+	if (!ret)
+		ret = recv_check(self, &self->vif, 5, 3000);
+	if (!ret)
+		ret = vhost_guest_set_backend_fd(self->g, -1);
+	return ret;
+}
+
+TEST_F_TIMEOUT(bind, refused_without_hds, 240)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int zeroed;
+	char msg[256];
+	int ret;
+
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+	ASSERT_EQ((int)(RING / 2), vhost_guest_rx_reclaim(self->g, &zeroed));
+	ASSERT_EQ((int)(RING / 2), vhost_guest_rx_post(self->g, RING));
+
+	ret = nsim_rings_set(&self->b, 0, -1, -1, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
+	ret = expect_refusal(self, "tcp-data-split is disabled");
+	EXPECT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+
+	ret = nsim_rings_set(&self->b, 1, 256, -1, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
+	ret = expect_refusal(self, "hds-thresh is not zero");
+	EXPECT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+
+	ret = nsim_rings_set(&self->b, 1, 0, -1, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, self->tap_fd));
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	ASSERT_EQ(0, send_frame(self, 7, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 7, 3000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
+}
+
 /* A fresh guest on the backend that posts @n buffers (ids 0..n-1). */
 static int guest_restart(struct _test_data_bind *self, unsigned int n)
 {
