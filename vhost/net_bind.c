@@ -1372,7 +1372,8 @@ err_free:
 	return NULL;
 }
 
-/* The queue the backend's device leases, the first if it holds several.
+/* The queue the backend's device leases, the first free one if it holds
+ * several.
  * A macvtap gets frames only from its lower device, so only a queue of
  * that one counts; a tap gets them from whatever it is bridged to, so
  * any device's does.
@@ -1389,7 +1390,12 @@ static int vhost_net_bind_find_lease(struct net_device *dev)
 		lower = macvlan_dev_real_dev(dev);
 	for (i = 0; i < dev->real_num_rx_queues; i++) {
 		rxq = __netif_get_rx_queue(dev, i);
-		if (rxq->lease && (!lower || rxq->lease->dev == lower))
+		if (!rxq->lease || (lower && rxq->lease->dev != lower))
+			continue;
+		/* Not one with a provider already (another binding, or
+		 * io_uring's through the same lease)
+		 */
+		if (!READ_ONCE(rxq->lease->mp_params.mp_ops))
 			return i;
 	}
 	return -ENOENT;
@@ -1566,7 +1572,7 @@ static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest)
  * put the others back in front, in order.
  */
 static void vhost_net_bind_purge(struct vhost_net_bind *b,
-				 struct ptr_ring *ring)
+				 struct socket *sock, struct ptr_ring *ring)
 {
 	int i, n, kept = 0;
 	void **ptrs;
@@ -1590,11 +1596,18 @@ static void vhost_net_bind_purge(struct vhost_net_bind *b,
 	}
 	ptr_ring_unconsume(ring, ptrs, kept, tun_ptr_free);
 	kvfree(ptrs);
+	/* A tap stops its queue when the ring is full: room was made */
+	if (n > kept && sock) {
+		spin_lock_bh(&ring->consumer_lock);
+		tun_wake_queue(sock->file, n - kept);
+		spin_unlock_bh(&ring->consumer_lock);
+	}
 }
 
 /**
  * vhost_net_bind_close() - unbind the queue from the guest
  * @b: the binding, or NULL
+ * @sock: the backend
  * @ring: the backend's queue of received frames (its ptr_ring)
  *
  * Restarts the queue without the binding, drops the frames of the
@@ -1607,12 +1620,14 @@ static void vhost_net_bind_purge(struct vhost_net_bind *b,
  * Context: vq mutex held, backend being detached; vhost-net has put the
  * frames it took from @ring back.
  */
-void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
+void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
+			  struct ptr_ring *ring)
 {
 	struct pp_memory_provider_params p = {
 		.mp_ops = &vhost_net_bind_ops,
 		.mp_priv = b,
 	};
+	struct netdev_rx_queue *lease;
 	netdevice_tracker tracker;
 	struct net_device *dev;
 
@@ -1627,8 +1642,12 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 
 	if (dev) {
 		netdev_lock(dev);
-		/* An ended lease took the provider with it. */
-		if (READ_ONCE(__netif_get_rx_queue(dev, b->rxq_idx)->lease))
+		/* An ended lease took the provider with it, and a lease made
+		 * in its place since (the backend's lock keeps one from
+		 * coming now) is not ours.
+		 */
+		lease = READ_ONCE(__netif_get_rx_queue(dev, b->rxq_idx)->lease);
+		if (lease && READ_ONCE(lease->mp_params.mp_priv) == b)
 			netif_mp_close_rxq(dev, b->rxq_idx, &p);
 		netdev_unlock(dev);
 		netdev_put(dev, &tracker);
@@ -1638,7 +1657,7 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring)
 	 * backlog, or queued on @ring after this) return their buffers to a
 	 * pool that no longer hands them out, when they are freed.
 	 */
-	vhost_net_bind_purge(b, ring);
+	vhost_net_bind_purge(b, sock, ring);
 	spin_lock_bh(&b->ready_lock);
 	b->closed = true;
 	b->ready_count = 0;

@@ -32,7 +32,8 @@ enum vhost_net_bind_rx {
 #if IS_ENABLED(CONFIG_VHOST_NET_BIND)
 int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 			struct vhost_net_bind **bindp);
-void vhost_net_bind_close(struct vhost_net_bind *b, struct ptr_ring *ring);
+void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
+			  struct ptr_ring *ring);
 bool vhost_net_bind_gone(const struct vhost_net_bind *b);
 int vhost_net_bind_refill(struct vhost_net_bind *b);
 enum vhost_net_bind_rx vhost_net_bind_classify(struct vhost_net_bind *b,
@@ -55,6 +56,7 @@ static inline int vhost_net_bind_open(struct vhost_virtqueue *vq,
 }
 
 static inline void vhost_net_bind_close(struct vhost_net_bind *b,
+					struct socket *sock,
 					struct ptr_ring *ring)
 {
 }
