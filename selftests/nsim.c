@@ -834,10 +834,25 @@ static int nsim_queue_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* Sends a queue-create request and frees @nl; the new queue's id. */
+static int nsim_queue_create_talk(struct nsim_nl *nl, char *msg,
+				  size_t msg_len)
+{
+	struct nsim_queue_arg qa = { .id = -1 };
+	int ret;
+
+	if (msg && msg_len)
+		msg[0] = 0;
+	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, msg, msg_len);
+	nsim_netdev_done(nl);
+	if (ret)
+		return ret;
+	return qa.id < 0 ? -EPROTO : qa.id;
+}
+
 int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 		     char *msg, size_t msg_len)
 {
-	struct nsim_queue_arg qa = { .id = -1 };
 	struct nlattr *lease, *queue;
 	struct nlmsghdr *nlh;
 	struct nsim_nl *nl;
@@ -861,13 +876,24 @@ int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 	nsim_nla_put(nlh, NETDEV_A_QUEUE_TYPE, &v, sizeof(v));
 	nsim_nla_end(nlh, queue);
 	nsim_nla_end(nlh, lease);
-	if (msg && msg_len)
-		msg[0] = 0;
-	ret = nsim_nl_talk(nl, nsim_queue_cb, &qa, msg, msg_len);
-	nsim_netdev_done(nl);
-	if (ret)
+	return nsim_queue_create_talk(nl, msg, msg_len);
+}
+
+int nsim_queue_create_raw(const void *attrs, size_t len, char *msg,
+			  size_t msg_len)
+{
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	int ret;
+
+	if (len > sizeof(nl->buf) - NLMSG_HDRLEN - GENL_HDRLEN)
+		return -EMSGSIZE;
+	nl = nsim_netdev_req(NETDEV_CMD_QUEUE_CREATE, 0, &nlh, &ret);
+	if (!nl)
 		return ret;
-	return qa.id < 0 ? -EPROTO : qa.id;
+	memcpy((char *)nlh + nlh->nlmsg_len, attrs, len);
+	nlh->nlmsg_len += NLMSG_ALIGN(len);
+	return nsim_queue_create_talk(nl, msg, msg_len);
 }
 
 static int nsim_queue_get(int ifindex, unsigned int queue,

@@ -76,6 +76,12 @@ int nsim_qstats(const struct nsim_port *p, int queue, struct nsim_qstats *q);
  */
 int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
 		     char *msg, size_t msg_len);
+/* queue-create with the attributes @attrs (@len bytes of netlink
+ * attributes, as they go after the genetlink header), however wrong;
+ * returns the new queue's id or the kernel's errno.
+ */
+int nsim_queue_create_raw(const void *attrs, size_t len, char *msg,
+			  size_t msg_len);
 /* queue-get of an RX queue; the lease's ifindex and queue, or -1. */
 int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
 			 int *lease_queue);

@@ -16,10 +16,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/if_xdp.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 
 #include "../../../kselftest_harness.h"
@@ -243,6 +246,9 @@ TEST_F_TIMEOUT(lease, gone_with_device, 120)
 	/* The macvtap on the deleted device went with it; the other stays */
 	EXPECT_EQ(0U, if_nametoindex(self->mvt));
 	EXPECT_EQ(other_ifindex, (int)if_nametoindex(other));
+	/* and leases again from its first queue on */
+	EXPECT_EQ(1, nsim_queue_lease(other_ifindex, self->a.ifindex, 3, msg,
+				      sizeof(msg))) TH_LOG("extack: %s", msg);
 	nsim_run("ip link del %s", other);
 }
 
@@ -535,8 +541,8 @@ TEST_F_TIMEOUT(lease, lease_limit, 120)
 	nsim_run("ip link del %s", tap);
 }
 
-/* Deleting the physical device gives the tap's lease back; the tap
- * stays.
+/* Deleting the physical device gives the tap's leases back; the tap
+ * stays, and leases from another device from its first leased queue on.
  */
 TEST_F_TIMEOUT(lease, tap_gone_with_device, 120)
 {
@@ -549,6 +555,8 @@ TEST_F_TIMEOUT(lease, tap_gone_with_device, 120)
 	tap_ifindex = if_nametoindex(tap);
 	ASSERT_EQ(1, nsim_queue_lease(tap_ifindex, self->b.ifindex, 3, msg,
 				      sizeof(msg)));
+	ASSERT_EQ(2, nsim_queue_lease(tap_ifindex, self->b.ifindex, 2, msg,
+				      sizeof(msg)));
 	ASSERT_EQ(0, nsim_run("echo %u > /sys/bus/netdevsim/del_device",
 			      self->b.dev_id));
 	self->b.dev_id = 0;
@@ -556,7 +564,302 @@ TEST_F_TIMEOUT(lease, tap_gone_with_device, 120)
 	ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
 	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 1, &ifindex, &queue));
 	EXPECT_EQ(-1, ifindex);
+
+	EXPECT_EQ(1, nsim_queue_lease(tap_ifindex, self->a.ifindex, 3, msg,
+				      sizeof(msg))) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(2, nsim_queue_lease(tap_ifindex, self->a.ifindex, 2, msg,
+				      sizeof(msg))) TH_LOG("extack: %s", msg);
+	ASSERT_EQ(0, nsim_queue_get_lease(tap_ifindex, 2, &ifindex, &queue));
+	EXPECT_EQ(self->a.ifindex, ifindex);
+	EXPECT_EQ(2, queue);
 	close(fd);
+}
+
+/*
+ * queue-create, fuzzed: a seeded run of requests to the macvtap and a
+ * tap, each a valid request or one with a single fault in it (an
+ * attribute missing, out of range, of the wrong length, unknown, or a
+ * nest without NLA_F_NESTED; a device that cannot lease or be leased; a
+ * namespace that does not exist; a queue out of range).  A model of the
+ * leases says what each request must get: the new queue's id, or the
+ * core's errno (EBUSY for a queue leased already, EOPNOTSUPP for a
+ * second physical device).  The tap is made anew now and then, which
+ * gives its leases back.  Every 64 requests and at the end, queue-get
+ * on every queue of both NICs and on every leased queue shows exactly
+ * the model's leases.  QL_FUZZ_SEED=N runs one seed again.
+ */
+#define FUZZ_ITERS	1500
+
+enum fuzz_fault {
+	F_NONE, F_NO_IFINDEX, F_NO_TYPE, F_NO_LEASE, F_TYPE_TX, F_TYPE_BIG,
+	F_IFINDEX_0, F_IFINDEX_GONE, F_LEASEE_VETH, F_LEASEE_PHYS,
+	F_LEASEE_TUN, F_L_NO_IFINDEX, F_L_NO_QUEUE, F_L_IFINDEX_0,
+	F_L_IFINDEX_GONE, F_L_VETH, F_L_SELF, F_NETNS_NEG, F_NETNS_GONE,
+	F_Q_NO_ID, F_Q_NO_TYPE, F_Q_TYPE_TX, F_Q_TYPE_BIG, F_Q_ID_RANGE,
+	F_Q_ID_HUGE, F_UNKNOWN_TOP, F_UNKNOWN_LEASE, F_SHORT_IFINDEX,
+	F_NOT_NESTED, F_NR
+};
+
+static const int fault_errno[F_NR] = {
+	[F_NO_IFINDEX] = EINVAL, [F_NO_TYPE] = EINVAL, [F_NO_LEASE] = EINVAL,
+	[F_TYPE_TX] = EINVAL, [F_TYPE_BIG] = ERANGE, [F_IFINDEX_0] = ERANGE,
+	[F_IFINDEX_GONE] = ENODEV, [F_LEASEE_VETH] = EINVAL,
+	[F_LEASEE_PHYS] = EINVAL, [F_LEASEE_TUN] = EINVAL,
+	[F_L_NO_IFINDEX] = EINVAL, [F_L_NO_QUEUE] = EINVAL,
+	[F_L_IFINDEX_0] = ERANGE, [F_L_IFINDEX_GONE] = ENODEV,
+	[F_L_VETH] = EINVAL, [F_L_SELF] = EINVAL, [F_NETNS_NEG] = ERANGE,
+	[F_NETNS_GONE] = ENONET, [F_Q_NO_ID] = EINVAL, [F_Q_NO_TYPE] = EINVAL,
+	[F_Q_TYPE_TX] = EINVAL, [F_Q_TYPE_BIG] = ERANGE,
+	[F_Q_ID_RANGE] = ERANGE, [F_Q_ID_HUGE] = ERANGE,
+	[F_UNKNOWN_TOP] = EINVAL, [F_UNKNOWN_LEASE] = EINVAL,
+	[F_SHORT_IFINDEX] = EINVAL, [F_NOT_NESTED] = EINVAL,
+};
+
+#define GONE_IFINDEX	0x7ffffff0
+
+/* The attributes of one queue-create request. */
+struct fuzz_msg {
+	char buf[512];
+	size_t len;
+};
+
+static struct nlattr *fuzz_put(struct fuzz_msg *m, int type, const void *data,
+			       int len)
+{
+	struct nlattr *nla = (void *)(m->buf + m->len);
+
+	nla->nla_type = type;
+	nla->nla_len = NLA_HDRLEN + len;
+	if (len)
+		memcpy((char *)nla + NLA_HDRLEN, data, len);
+	m->len += NLA_ALIGN(nla->nla_len);
+	return nla;
+}
+
+static void fuzz_put_u32(struct fuzz_msg *m, int type, __u32 v)
+{
+	fuzz_put(m, type, &v, sizeof(v));
+}
+
+static void fuzz_end(struct fuzz_msg *m, struct nlattr *nest)
+{
+	nest->nla_len = m->buf + m->len - (char *)nest;
+}
+
+/* A lease of queue @q of @phys on @leasee, with @f in it. */
+static void fuzz_build(struct fuzz_msg *m, enum fuzz_fault f, int leasee,
+		       int phys, unsigned int q, int self_ifindex, int veth,
+		       int nsim, int tun)
+{
+	int nested = f == F_NOT_NESTED ? 0 : NLA_F_NESTED;
+	struct nlattr *lease, *queue;
+	__u16 short_v = leasee;
+	__s32 netns;
+
+	m->len = 0;
+	if (f == F_SHORT_IFINDEX)
+		fuzz_put(m, NETDEV_A_QUEUE_IFINDEX, &short_v, sizeof(short_v));
+	else if (f != F_NO_IFINDEX)
+		fuzz_put_u32(m, NETDEV_A_QUEUE_IFINDEX,
+			     f == F_IFINDEX_0 ? 0 :
+			     f == F_IFINDEX_GONE ? GONE_IFINDEX :
+			     f == F_LEASEE_VETH ? veth :
+			     f == F_LEASEE_PHYS ? nsim :
+			     f == F_LEASEE_TUN ? tun : leasee);
+	if (f != F_NO_TYPE)
+		fuzz_put_u32(m, NETDEV_A_QUEUE_TYPE,
+			     f == F_TYPE_TX ? NETDEV_QUEUE_TYPE_TX :
+			     f == F_TYPE_BIG ? 2 : NETDEV_QUEUE_TYPE_RX);
+	if (f == F_UNKNOWN_TOP)
+		fuzz_put_u32(m, 100, 1);
+	if (f == F_NO_LEASE)
+		return;
+	lease = fuzz_put(m, NETDEV_A_QUEUE_LEASE | nested, NULL, 0);
+	if (f != F_L_NO_IFINDEX)
+		fuzz_put_u32(m, NETDEV_A_LEASE_IFINDEX,
+			     f == F_L_IFINDEX_0 ? 0 :
+			     f == F_L_IFINDEX_GONE ? GONE_IFINDEX :
+			     f == F_L_VETH ? veth :
+			     f == F_L_SELF ? self_ifindex : phys);
+	if (f == F_NETNS_NEG || f == F_NETNS_GONE) {
+		netns = f == F_NETNS_NEG ? -1 : 12345;
+		fuzz_put(m, NETDEV_A_LEASE_NETNS_ID, &netns, sizeof(netns));
+	}
+	if (f == F_UNKNOWN_LEASE)
+		fuzz_put_u32(m, 50, 1);
+	if (f != F_L_NO_QUEUE) {
+		queue = fuzz_put(m, NETDEV_A_LEASE_QUEUE | NLA_F_NESTED, NULL, 0);
+		if (f != F_Q_NO_ID)
+			fuzz_put_u32(m, NETDEV_A_QUEUE_ID,
+				     f == F_Q_ID_RANGE ? NQ :
+				     f == F_Q_ID_HUGE ? 0xffffffff : q);
+		if (f != F_Q_NO_TYPE)
+			fuzz_put_u32(m, NETDEV_A_QUEUE_TYPE,
+				     f == F_Q_TYPE_TX ? NETDEV_QUEUE_TYPE_TX :
+				     f == F_Q_TYPE_BIG ? 7 : NETDEV_QUEUE_TYPE_RX);
+		fuzz_end(m, queue);
+	}
+	fuzz_end(m, lease);
+}
+
+/* The model: who leases each queue of the two NICs. */
+struct fuzz_leasee {
+	int ifindex;
+	int base;		/* its first leased queue's id */
+	int phys;		/* ifindex its leases are of, 0: none */
+	unsigned int count;
+};
+
+struct fuzz_model {
+	int phys[2];
+	/* [nic][queue]: index into leasees + 1, and the leased queue id */
+	int owner[2][NQ], id[2][NQ];
+	struct fuzz_leasee l[2];
+};
+
+static void fuzz_forget(struct fuzz_model *mo, unsigned int li)
+{
+	unsigned int n, q;
+
+	for (n = 0; n < 2; n++)
+		for (q = 0; q < NQ; q++)
+			if (mo->owner[n][q] == (int)li + 1)
+				mo->owner[n][q] = 0;
+	mo->l[li].phys = 0;
+	mo->l[li].count = 0;
+}
+
+/* What a valid request must get, and the model after it. */
+static int fuzz_expect(struct fuzz_model *mo, unsigned int li,
+		       unsigned int n, unsigned int q)
+{
+	struct fuzz_leasee *l = &mo->l[li];
+
+	if (mo->owner[n][q])
+		return -EBUSY;
+	if (l->count && l->phys != mo->phys[n])
+		return -EOPNOTSUPP;
+	if (l->count == 16)
+		return -ENOSPC;
+	mo->owner[n][q] = li + 1;
+	mo->id[n][q] = l->base + l->count++;
+	l->phys = mo->phys[n];
+	return mo->id[n][q];
+}
+
+/* queue-get everywhere against the model; the number of mismatches. */
+static unsigned int fuzz_check(struct __test_metadata *_metadata,
+			       const struct fuzz_model *mo)
+{
+	unsigned int n, q, bad = 0;
+	int li, lq, want;
+
+	for (n = 0; n < 2; n++) {
+		for (q = 0; q < NQ; q++) {
+			if (nsim_queue_get_lease(mo->phys[n], q, &li, &lq))
+				return ++bad;
+			want = mo->owner[n][q] ?
+			       mo->l[mo->owner[n][q] - 1].ifindex : -1;
+			if (li != want || (want > 0 && lq != mo->id[n][q])) {
+				TH_LOG("nic %d queue %u: lease %d/%d, model %d/%d",
+				       mo->phys[n], q, li, lq, want,
+				       mo->id[n][q]);
+				bad++;
+			}
+			if (want < 0)
+				continue;
+			if (nsim_queue_get_lease(want, mo->id[n][q], &li, &lq) ||
+			    li != mo->phys[n] || lq != (int)q) {
+				TH_LOG("leasee %d queue %d: lease %d/%d", want,
+				       mo->id[n][q], li, lq);
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
+
+TEST_F_TIMEOUT(lease, fuzz, 300)
+{
+	unsigned int i, n, q, li, bad = 0, ok = 0, tap_made = 1;
+	unsigned int per_fault[F_NR] = {};
+	char msg[256], tap[IF_NAMESIZE], tun[IF_NAMESIZE], veth[IF_NAMESIZE];
+	int tap_fd, tun_fd, want, got, veth_ifindex, tun_ifindex;
+	const char *env = getenv("QL_FUZZ_SEED");
+	struct fuzz_model mo = {};
+	unsigned int seed;
+	struct fuzz_msg m;
+	enum fuzz_fault f;
+
+	seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
+	srandom(seed);
+	TH_LOG("seed %u (QL_FUZZ_SEED=%u to run it again)", seed, seed);
+
+	snprintf(tap, sizeof(tap), "tpz%d", getpid() % 10000);
+	snprintf(tun, sizeof(tun), "tnz%d", getpid() % 10000);
+	snprintf(veth, sizeof(veth), "vez%d", getpid() % 10000);
+	ASSERT_EQ(0, nsim_run("ip link add %s type veth peer name %sp", veth,
+			      veth));
+	veth_ifindex = if_nametoindex(veth);
+	tun_fd = tun_open(tun, IFF_TUN);
+	ASSERT_LE(0, tun_fd);
+	tun_ifindex = if_nametoindex(tun);
+	tap_fd = tun_open(tap, IFF_TAP);
+	ASSERT_LE(0, tap_fd);
+	ASSERT_EQ(0, nsim_run("ip link set %s up", self->mvt));
+
+	mo.phys[0] = self->a.ifindex;
+	mo.phys[1] = self->b.ifindex;
+	mo.l[0] = (struct fuzz_leasee){ .ifindex = self->mvt_ifindex, .base = 1 };
+	mo.l[1] = (struct fuzz_leasee){ .ifindex = if_nametoindex(tap), .base = 1 };
+	ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
+
+	for (i = 0; i < FUZZ_ITERS; i++) {
+		/* Now and then a new tap: the old one's leases go with it */
+		if (!(random() % 97)) {
+			close(tap_fd);
+			fuzz_forget(&mo, 1);
+			tap_fd = tun_open(tap, IFF_TAP);
+			ASSERT_LE(0, tap_fd);
+			mo.l[1].ifindex = if_nametoindex(tap);
+			ASSERT_EQ(0, nsim_run("ip link set %s up", tap));
+			tap_made++;
+		}
+		/* Half valid requests, half faults */
+		f = random() % 2 ? F_NONE : 1 + random() % (F_NR - 1);
+		li = random() % 2;
+		n = random() % 2;
+		q = random() % NQ;
+		fuzz_build(&m, f, mo.l[li].ifindex, mo.phys[n], q,
+			   mo.l[li].ifindex, veth_ifindex, self->b.ifindex,
+			   tun_ifindex);
+		want = f == F_NONE ? fuzz_expect(&mo, li, n, q) :
+		       -fault_errno[f];
+		got = nsim_queue_create_raw(m.buf, m.len, msg, sizeof(msg));
+		if (got != want) {
+			TH_LOG("request %u (fault %d, leasee %d, nic %d, queue %u):",
+			       i, f, mo.l[li].ifindex, mo.phys[n], q);
+			TH_LOG("got %d, want %d (%s)", got, want, msg);
+			bad++;
+		} else {
+			ok++;
+		}
+		per_fault[f]++;
+		if (!(i % 64))
+			bad += fuzz_check(_metadata, &mo);
+		if (bad > 10)
+			break;
+	}
+	bad += fuzz_check(_metadata, &mo);
+	EXPECT_EQ(0U, bad) TH_LOG("seed %u", seed);
+	for (f = 0, n = 0; f < F_NR; f++)
+		n += !!per_fault[f];
+	TH_LOG("%u requests (%u valid, %u kinds of fault of %d),", i,
+	       per_fault[F_NONE], n - 1, F_NR - 1);
+	TH_LOG("%u answered as the model says; %u taps made", ok, tap_made);
+	close(tap_fd);
+	close(tun_fd);
+	nsim_run("ip link del %s", veth);
 }
 
 TEST_HARNESS_MAIN
