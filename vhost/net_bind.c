@@ -1372,11 +1372,10 @@ err_free:
 	return NULL;
 }
 
-/* The queue the backend's device leases, the first free one if it holds
- * several.
- * A macvtap gets frames only from its lower device, so only a queue of
- * that one counts; a tap gets them from whatever it is bridged to, so
- * any device's does.
+/* The queue the backend's device leases, the first with no provider if
+ * it holds several.  A macvtap gets frames only from its lower device,
+ * so only a queue of that one counts; a tap gets them from whatever it
+ * is bridged to, so any device's does.
  */
 static int vhost_net_bind_find_lease(struct net_device *dev)
 {
