@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	printf("guest: %llu frames, %llu bytes, %llu buffers used, %llu interrupts\n",
 	       (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
 	       (unsigned long long)st.rx_used, (unsigned long long)st.rx_calls);
-	printf("path: copy (stock vhost-net; the guest-bound queue is not built yet)\n");
+	printf("path: copy (stock vhost-net over a tap, no queue bound)\n");
 	vhost_guest_close(g);
 	free(frame);
 	free(f);

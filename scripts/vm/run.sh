@@ -7,7 +7,8 @@
 # Usage: run.sh BUILD RESULTS
 build=$1
 results=$2
-demo=$build/kselftest/kselftest_install/drivers/net/vhost_net/vhost_net_demo
+ksft=$build/kselftest/kselftest_install/drivers/net/vhost_net
+demo=$ksft/vhost_net_demo
 
 cd /tmp || exit 1
 {
@@ -15,6 +16,14 @@ cd /tmp || exit 1
 	"$demo" 2000
 	rc=$?
 	echo "== demo exit code $rc"
+	# The guest-bound queue: a netdevsim queue leased to a macvtap and
+	# bound by vhost-net, against stock vhost-net on the same macvtap
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	echo "== guest-bound RX queue (zero-copy) against stock vhost-net, 1 s a cell"
+	"$ksft/vhost_net_bench" -t 1 -r 1 -s 1500,9014 -m zero-copy,stock
+	bench_rc=$?
+	echo "== bench exit code $bench_rc"
+	[ "$rc" = 0 ] && rc=$bench_rc
 } >> "$results/out.log" 2>&1
 dmesg > "$results/dmesg.log"
 echo "$rc" > "$results/done"
