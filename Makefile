@@ -79,8 +79,9 @@ bench: selftests vng
 	@$(SCRIPTS)/vm.sh bench $(BUILD) $(KOBJ)/arch/x86/boot/bzImage "$(BENCH_ARGS)"
 	@mkdir -p $(BUILD)/bench
 	@cp $(BUILD)/results/bench.csv $(BUILD)/bench/receive.csv
+	@cp $(BUILD)/results/pool.csv $(BUILD)/bench/pool.csv 2>/dev/null || true
 	@cp $(BUILD)/results/out.log $(BUILD)/bench/receive.txt
-	@echo "bench: table in $(BUILD)/bench/receive.txt, CSV in $(BUILD)/bench/receive.csv"
+	@echo "bench: tables in $(BUILD)/bench/receive.txt, CSV in $(BUILD)/bench/receive.csv and pool.csv"
 	@$(SCRIPTS)/plot-bench.sh $(BUILD)/bench/receive.csv $(BUILD)/bench/receive.png
 
 lint: kernel

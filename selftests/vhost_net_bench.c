@@ -21,14 +21,18 @@
  * pinned, and the ratios against stock.  A CSV of the same goes to -o.
  *
  * Usage: vhost_net_bench [-t SECONDS] [-r ROUNDS] [-s SIZE,...] [-m MODE,...] [-g]
- *			  [-o FILE] [--smoke]
+ *			  [-o FILE] [-p LOOPS] [-P FILE] [--smoke]
  *   -t   seconds per cell (default 3)
  *   -r   rounds of every cell, the median reported (default 3)
  *   -s   frame sizes (default 64,1500,4096,9014)
  *   -m   modes (default zero-copy,copy,stock)
  *   -g   two guests, each on a queue of its own (zero-copy only)
- *   --smoke  one short cell per mode at 1500 bytes; fails unless every
- *	      frame arrived intact and zero-copy copied no payload byte
+ *   -p   buffers through each page pool path (default 1000000; 0: none)
+ *   -P   CSV of the page pool paths
+ *   --smoke  the pool paths once, and one short cell per mode at 1500
+ *	      bytes; fails unless every frame arrived intact, none was
+ *	      dropped, and at least 99 in 100 zero-copy frames were not
+ *	      copied
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -748,19 +752,95 @@ static int smoke_check(const struct bench_result *r, unsigned int n)
 		bool ok = r[i].frames && !r[i].bad && !r[i].lost &&
 			  !r[i].nic_drops;
 
-		/* Stock vhost-net counts no copies: frames only */
+		/* Under load a frame may find no guest buffer armed and go
+		 * through a spare (copied): allow 1 in 100, no more.  The
+		 * exact zero is vhost_net_bind's zero_copy test, one frame at
+		 * a time.  Stock vhost-net counts no copies: frames only.
+		 */
 		if (r[i].mode == BENCH_ZC)
-			ok = ok && r[i].payload_copied == 0 && !r[i].pins;
+			ok = ok && r[i].payload_copied * 100 <=
+				   r[i].len - ETH_HLEN && !r[i].pins;
 		else if (r[i].mode == BENCH_COPY)
 			ok = ok && r[i].payload_copied >= r[i].len - ETH_HLEN;
 		printf("%s %u bench %s %zu bytes: %llu frames, %llu bad, %llu lost, ",
-		       ok ? "ok" : "not ok", i + 1, mode_names[r[i].mode],
+		       ok ? "ok" : "not ok", i + 2, mode_names[r[i].mode],
 		       r[i].len, r[i].frames, r[i].bad, r[i].lost);
 		printf("%llu dropped by the NIC, %.1f payload bytes copied a frame\n",
 		       r[i].nic_drops, r[i].payload_copied);
 		fails += !ok;
 	}
 	return fails ? 1 : 0;
+}
+
+/* The page pool paths, from CONFIG_VHOST_NET_BIND_BENCH's debugfs file */
+#define POOL_BENCH	"/sys/kernel/debug/vhost_net_bind_bench/run"
+#define POOL_PATHS	3
+
+struct pool_result {
+	char name[16];
+	unsigned long loops;
+	double cycles, ns;
+};
+
+/* Runs the pool benchmark; the paths measured, or a negative errno. */
+static int pool_bench(unsigned long loops, struct pool_result *r)
+{
+	char line[128];
+	int n = 0;
+	FILE *f;
+
+	f = fopen(POOL_BENCH, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%lu\n", loops) < 0 || fclose(f))
+		return -EIO;
+	f = fopen(POOL_BENCH, "r");
+	if (!f)
+		return -errno;
+	while (n < POOL_PATHS && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %lu %lf %lf", r[n].name, &r[n].loops,
+			   &r[n].cycles, &r[n].ns) != 4) {
+			fclose(f);
+			return -EPROTO;
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The table and CSV of the pool benchmark; ratios against "alloc". */
+static void pool_report(const struct pool_result *r, int n, const char *out)
+{
+	double alloc = 0;
+	FILE *csv = NULL;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(r[i].name, "alloc"))
+			alloc = r[i].cycles;
+	if (out) {
+		csv = fopen(out, "w");
+		if (!csv)
+			perror(out);
+	}
+	printf("page pool against the page allocator, per buffer (one CPU, bottom halves off):\n");
+	printf("%-6s %10s %10s %10s %14s\n", "path", "loops", "cycles", "ns",
+	       "x-cheaper");
+	if (csv)
+		fprintf(csv, "path,loops,cycles,ns,alloc_cycles_over_path_cycles\n");
+	for (i = 0; i < n; i++) {
+		double x = r[i].cycles > 0 ? alloc / r[i].cycles : 0;
+
+		printf("%-6s %10lu %10.2f %10.2f %14.2f\n", r[i].name,
+		       r[i].loops, r[i].cycles, r[i].ns, x);
+		if (csv)
+			fprintf(csv, "%s,%lu,%.2f,%.2f,%.3f\n", r[i].name,
+				r[i].loops, r[i].cycles, r[i].ns, x);
+	}
+	printf("\n");
+	if (csv)
+		fclose(csv);
 }
 
 int main(int argc, char **argv)
@@ -774,14 +854,17 @@ int main(int argc, char **argv)
 	unsigned int nsizes = 4, nres = 0, nmed, rounds = 3, round, i;
 	struct bench_result *res, *med;
 	bool smoke = false, two = false;
-	const char *out = NULL;
+	struct pool_result pool[POOL_PATHS];
+	unsigned long pool_loops = 1000000;
+	const char *out = NULL, *pool_out = NULL;
+	int npool;
 	double secs = 3;
 	struct bench *bn;
 	char msg[256];
 	FILE *csv = NULL;
 	int opt, m, ret;
 
-	while ((opt = getopt_long(argc, argv, "t:s:m:r:go:", longopts,
+	while ((opt = getopt_long(argc, argv, "t:s:m:r:go:p:P:", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 't':
@@ -805,13 +888,19 @@ int main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'p':
+			pool_loops = strtoul(optarg, NULL, 0);
+			break;
+		case 'P':
+			pool_out = optarg;
+			break;
 		case 'S':
 			smoke = true;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-t S] [-r N] [-s SIZES] [-m MODES] ",
 				argv[0]);
-			fprintf(stderr, "[-g] [-o CSV] [--smoke]\n");
+			fprintf(stderr, "[-g] [-o CSV] [-p LOOPS] [-P CSV] [--smoke]\n");
 			return 2;
 		}
 	}
@@ -821,6 +910,7 @@ int main(int argc, char **argv)
 		nsizes = 1;
 		two = false;
 		rounds = 1;
+		pool_loops = 20000;
 	}
 	if (!rounds || rounds > 9) {
 		fprintf(stderr, "rounds not in 1..9\n");
@@ -840,7 +930,20 @@ int main(int argc, char **argv)
 		return smoke ? 4 : 1;
 	}
 	if (smoke)
-		printf("TAP version 13\n1..%d\n", BENCH_NR_MODES);
+		printf("TAP version 13\n1..%d\n", BENCH_NR_MODES + 1);
+
+	npool = pool_loops ? pool_bench(pool_loops, pool) : 0;
+	if (smoke && npool == -ENOENT)
+		printf("ok 1 # SKIP pool benchmark not built (CONFIG_VHOST_NET_BIND_BENCH)\n");
+	else if (smoke)
+		printf("%s 1 pool benchmark: %d paths, %lu buffers each\n",
+		       npool == POOL_PATHS ? "ok" : "not ok", npool,
+		       pool_loops);
+	else if (npool > 0)
+		pool_report(pool, npool, pool_out);
+	else if (npool < 0)
+		printf("pool benchmark: %s (CONFIG_VHOST_NET_BIND_BENCH)\n\n",
+		       strerror(-npool));
 
 	/* The guests, and the vhost-net workers they create, on CPU 1 */
 	pin_to(1);
@@ -893,6 +996,8 @@ int main(int argc, char **argv)
 	nmed = medians(res, nres, med);
 	if (smoke) {
 		ret = ret ? 1 : smoke_check(med, nmed);
+		if (npool != POOL_PATHS && npool != -ENOENT)
+			ret = 1;
 		goto out;
 	}
 	if (out) {

@@ -16,7 +16,7 @@ mount -t debugfs none /sys/kernel/debug 2>/dev/null
 sysctl -qw net.core.skb_defer_max=0
 {
 	echo "== kernel $(uname -r), $(nproc) CPUs; vhost_net_bench $*"
-	"$bench" -o "$results/bench.csv" "$@"
+	"$bench" -o "$results/bench.csv" -P "$results/pool.csv" "$@"
 	rc=$?
 	echo "== bench exit code $rc"
 } >> "$results/out.log" 2>&1
