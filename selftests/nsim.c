@@ -194,6 +194,37 @@ err_del_a:
 	return ret;
 }
 
+static int nsim_read_mac(const char *ifname, unsigned char *mac)
+{
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+		   &mac[2], &mac[3], &mac[4], &mac[5]);
+	fclose(f);
+	return n == 6 ? 0 : -EPROTO;
+}
+
+int nsim_macvtap_create(struct nsim_port *vif, const struct nsim_port *lower,
+			unsigned int mtu)
+{
+	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
+		     lower->ifname, vif->ifname) ||
+	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
+		     vif->ifname) ||
+	    nsim_run("ip link set %s mtu %u up", vif->ifname, mtu))
+		return -EIO;
+	vif->ifindex = if_nametoindex(vif->ifname);
+	if (!vif->ifindex)
+		return -ENODEV;
+	return nsim_read_mac(vif->ifname, vif->mac);
+}
+
 void nsim_pair_destroy(struct nsim_port *a, struct nsim_port *b)
 {
 	if (b->dev_id)
@@ -944,6 +975,44 @@ int nsim_queue_vhost(int ifindex, unsigned int queue,
 	return qa.has_vhost ? 0 : -ENOENT;
 }
 
+/* One pool of a page-pool-get dump. */
+struct nsim_pp_info {
+	__u32 id;
+	int ifindex;
+	__u64 inflight;
+	bool vhost;	/* a vhost-net binding's */
+	bool mp;	/* any memory provider's */
+};
+
+static void nsim_pp_parse(const struct nlmsghdr *nlh, struct nsim_pp_info *pi)
+{
+	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+	memset(pi, 0, sizeof(*pi));
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_PAGE_POOL_ID:
+			pi->id = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_IFINDEX:
+			pi->ifindex = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_INFLIGHT:
+			pi->inflight = nsim_nla_uint(a);
+			break;
+		case NETDEV_A_PAGE_POOL_VHOST:
+			pi->vhost = true;
+			pi->mp = true;
+			break;
+		case NETDEV_A_PAGE_POOL_DMABUF:
+		case NETDEV_A_PAGE_POOL_IO_URING:
+			pi->mp = true;
+			break;
+		}
+	}
+}
+
 struct nsim_pool_arg {
 	unsigned int pools;
 	__u64 inflight;
@@ -951,25 +1020,13 @@ struct nsim_pool_arg {
 
 static int nsim_pool_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	struct nsim_pool_arg *pa = arg;
-	bool vhost = false;
-	__u64 inflight = 0;
+	struct nsim_pp_info pi;
 
-	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case NETDEV_A_PAGE_POOL_INFLIGHT:
-			inflight = nsim_nla_uint(a);
-			break;
-		case NETDEV_A_PAGE_POOL_VHOST:
-			vhost = true;
-			break;
-		}
-	}
-	if (vhost) {
+	nsim_pp_parse(nlh, &pi);
+	if (pi.vhost) {
 		pa->pools++;
-		pa->inflight += inflight;
+		pa->inflight += pi.inflight;
 	}
 	return 0;
 }
@@ -1002,30 +1059,12 @@ struct nsim_pp_arg {
 
 static int nsim_pp_mp_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	struct nsim_pp_arg *pa = arg;
-	int ifindex = 0;
-	bool mp = false;
-	__u32 id = 0;
+	struct nsim_pp_info pi;
 
-	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len)) {
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case NETDEV_A_PAGE_POOL_ID:
-			id = nsim_nla_uint(a);
-			break;
-		case NETDEV_A_PAGE_POOL_IFINDEX:
-			ifindex = nsim_nla_uint(a);
-			break;
-		case NETDEV_A_PAGE_POOL_DMABUF:
-		case NETDEV_A_PAGE_POOL_IO_URING:
-		case NETDEV_A_PAGE_POOL_VHOST:
-			mp = true;
-			break;
-		}
-	}
-	if (mp && ifindex == pa->ifindex && pa->n < NSIM_MAX_POOLS)
-		pa->mp_ids[pa->n++] = id;
+	nsim_pp_parse(nlh, &pi);
+	if (pi.mp && pi.ifindex == pa->ifindex && pa->n < NSIM_MAX_POOLS)
+		pa->mp_ids[pa->n++] = pi.id;
 	return 0;
 }
 

@@ -58,6 +58,11 @@ struct nsim_qstats {
 int nsim_pair_create(struct nsim_port *a, struct nsim_port *b,
 		     unsigned int queues);
 void nsim_pair_destroy(struct nsim_port *a, struct nsim_port *b);
+/* A macvtap (mode bridge, IPv6 off, up) named vif->ifname on @lower,
+ * with MTU @mtu; its ifindex and MAC into @vif.
+ */
+int nsim_macvtap_create(struct nsim_port *vif, const struct nsim_port *lower,
+			unsigned int mtu);
 int nsim_set_mtu(const struct nsim_port *p, unsigned int mtu);
 __printf(1, 2) int nsim_run(const char *fmt, ...);
 

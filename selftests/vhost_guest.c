@@ -411,9 +411,20 @@ static int vg_link_up(struct vhost_guest *g)
 	return g->ifindex ? 0 : -errno;
 }
 
-int vhost_guest_tap_open(char *name, unsigned int hdr_len)
+/* A vnet header of @hdr_len and no offloads on a tap or macvtap fd. */
+static int vg_tap_setup(int fd, unsigned int hdr_len)
 {
 	int len = hdr_len;
+	int ret;
+
+	ret = vg_ioctl(fd, TUNSETVNETHDRSZ, &len);
+	if (!ret)
+		ret = vg_ioctl(fd, TUNSETOFFLOAD, (void *)0UL);
+	return ret;
+}
+
+int vhost_guest_tap_open(char *name, unsigned int hdr_len)
+{
 	struct ifreq ifr;
 	int fd, ret;
 
@@ -426,14 +437,29 @@ int vhost_guest_tap_open(char *name, unsigned int hdr_len)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	ret = vg_ioctl(fd, TUNSETIFF, &ifr);
 	if (!ret)
-		ret = vg_ioctl(fd, TUNSETVNETHDRSZ, &len);
-	if (!ret)
-		ret = vg_ioctl(fd, TUNSETOFFLOAD, (void *)0UL);
+		ret = vg_tap_setup(fd, hdr_len);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	return fd;
+}
+
+int vhost_guest_macvtap_open(int ifindex, unsigned int hdr_len)
+{
+	char path[32];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/dev/tap%d", ifindex);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = vg_tap_setup(fd, hdr_len);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	return fd;
 }
 

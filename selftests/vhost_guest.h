@@ -109,11 +109,13 @@ int vhost_guest_set_mem_table(struct vhost_guest *g);
  * an fd the caller made (tap or macvtap); -1 detaches.  _tap_open()
  * creates a tap with a vnet header of @hdr_len and no offloads, named
  * @name (IFNAMSIZ bytes; the kernel's choice, written back, if empty),
- * and returns its fd.
+ * and returns its fd.  _macvtap_open() opens a queue of the macvtap
+ * @ifindex (/dev/tapN) the same way.
  */
 int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name);
 int vhost_guest_set_backend_fd(struct vhost_guest *g, int fd);
 int vhost_guest_tap_open(char *name, unsigned int hdr_len);
+int vhost_guest_macvtap_open(int ifindex, unsigned int hdr_len);
 const char *vhost_guest_ifname(const struct vhost_guest *g);
 int vhost_guest_ifindex(const struct vhost_guest *g);
 int vhost_guest_set_mtu(struct vhost_guest *g, unsigned int mtu);

@@ -37,19 +37,16 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
-#include <linux/if_tun.h>
 #include <linux/netdev.h>
 
 #include "nsim.h"
@@ -201,22 +198,6 @@ static pid_t find_worker(const pid_t *known, unsigned int nknown)
 	}
 	closedir(dir);
 	return found;
-}
-
-static int read_mac(const char *ifname, unsigned char *mac)
-{
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
-		   &mac[2], &mac[3], &mac[4], &mac[5]);
-	fclose(f);
-	return n == 6 ? 0 : -EPROTO;
 }
 
 static int sample(struct bench *bn, struct bench_sample *s)
@@ -399,9 +380,8 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 {
 	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
 	struct bench_guest *bg = &bn->guests[gi];
-	char path[32], msg[256], mac[18];
+	char msg[256], mac[18];
 	pid_t known[MAX_GUESTS] = {};
-	int hdr_len = HDR_LEN;
 	unsigned int i;
 	int ret;
 
@@ -409,14 +389,7 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 	bg->tap_fd = -1;
 	bg->queue = NQ - 1 - gi;
 	snprintf(bg->vif.ifname, sizeof(bg->vif.ifname), "mvbench%u", gi);
-	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
-		     bn->b.ifname, bg->vif.ifname) ||
-	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
-		     bg->vif.ifname) ||
-	    nsim_run("ip link set %s mtu %d up", bg->vif.ifname, MTU))
-		return -EIO;
-	bg->vif.ifindex = if_nametoindex(bg->vif.ifname);
-	ret = read_mac(bg->vif.ifname, bg->vif.mac);
+	ret = nsim_macvtap_create(&bg->vif, &bn->b, MTU);
 	if (ret)
 		return ret;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
@@ -435,13 +408,9 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 		}
 	}
 
-	snprintf(path, sizeof(path), "/dev/tap%d", bg->vif.ifindex);
-	bg->tap_fd = open(path, O_RDWR | O_CLOEXEC);
+	bg->tap_fd = vhost_guest_macvtap_open(bg->vif.ifindex, HDR_LEN);
 	if (bg->tap_fd < 0)
-		return -errno;
-	if (ioctl(bg->tap_fd, TUNSETVNETHDRSZ, &hdr_len) ||
-	    ioctl(bg->tap_fd, TUNSETOFFLOAD, 0UL))
-		return -errno;
+		return bg->tap_fd;
 	for (i = 0; i < gi; i++)
 		known[i] = bn->guests[i].worker;
 	ret = vhost_guest_open(&bg->g, &opts);

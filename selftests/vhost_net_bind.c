@@ -13,21 +13,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
-#include <linux/if_tun.h>
 #include <linux/netdev.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
@@ -91,37 +88,6 @@ static const unsigned char tap_guest_mac[ETH_ALEN] = {
 	0x02, 0x00, 0x00, 0x00, 0xab, 0x01,
 };
 
-static int read_mac(const char *ifname, unsigned char *mac)
-{
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
-		   &mac[2], &mac[3], &mac[4], &mac[5]);
-	fclose(f);
-	return n == 6 ? 0 : -EPROTO;
-}
-
-/* A macvtap named vif->ifname on @lower; its MAC into vif->mac. */
-static int mvt_create(struct nsim_port *vif, const struct nsim_port *lower)
-{
-	if (nsim_run("ip link add link %s name %s type macvtap mode bridge",
-		     lower->ifname, vif->ifname) ||
-	    nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
-		     vif->ifname) ||
-	    nsim_run("ip link set %s mtu %d up", vif->ifname, MTU))
-		return -EIO;
-	vif->ifindex = if_nametoindex(vif->ifname);
-	if (!vif->ifindex)
-		return -ENODEV;
-	return read_mac(vif->ifname, vif->mac);
-}
-
 /* A tap named vif->ifname on the bridge @br (made with @lower on it if
  * need be), to which the bridge forwards only broadcast and frames for
  * vif->mac; returns its fd.
@@ -163,25 +129,6 @@ static int tap_create(struct nsim_port *vif, const char *br,
 	return fd;
 }
 
-/* The fd of a macvtap's tap queue. */
-static int mvt_open(int ifindex)
-{
-	int hdr_len = HDR_LEN;
-	char path[32];
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/tap%d", ifindex);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) ||
-	    ioctl(fd, TUNSETOFFLOAD, 0UL)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /* A backend device on b, a tap (bridged) or a macvtap, named
  * vif->ifname, for a tap with vif->mac; returns the fd to read it by.
  */
@@ -192,8 +139,8 @@ static int vif_create(struct _test_data_bind *self, struct nsim_port *vif,
 
 	if (tap)
 		return tap_create(vif, self->br, &self->b);
-	ret = mvt_create(vif, &self->b);
-	return ret ?: mvt_open(vif->ifindex);
+	ret = nsim_macvtap_create(vif, &self->b, MTU);
+	return ret ?: vhost_guest_macvtap_open(vif->ifindex, HDR_LEN);
 }
 
 /* The guest's frames to the bound queue, by an ntuple rule on its MAC. */
