@@ -17,6 +17,9 @@ pkgs=(
 	# inside the VM, the tests (the stock netdevsim tests: ping, socat,
 	# and the YNL Python library's YAML parser)
 	ethtool iproute2 iputils-ping procps python3-yaml socat
+	# the kernel's YNL CLI (tools/net/ynl), which checks the spec against
+	# its schema
+	python3-jsonschema
 )
 
 # With arguments: only those packages (what one target alone needs).

@@ -18,10 +18,12 @@
 #include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/netdev.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/udp.h>
 
@@ -973,6 +975,169 @@ int nsim_queue_vhost(int ifindex, unsigned int queue,
 	if (ret)
 		return ret;
 	return qa.has_vhost ? 0 : -ENOENT;
+}
+
+/* rtnetlink: a socket and a link request in an nsim_nl. */
+static int nsim_rtnl_open(struct nsim_nl *nl)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int one = 1, ret;
+
+	nl->seq = 0;
+	nl->fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (nl->fd < 0)
+		return -errno;
+	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (bind(nl->fd, (void *)&sa, sizeof(sa))) {
+		ret = -errno;
+		close(nl->fd);
+		return ret;
+	}
+	return 0;
+}
+
+static struct nlmsghdr *nsim_rtnl_msg(struct nsim_nl *nl, int type, int flags,
+				      int ifindex)
+{
+	struct nlmsghdr *nlh = (void *)nl->buf;
+	struct ifinfomsg *ifi;
+
+	memset(nl->buf, 0, NLMSG_SPACE(sizeof(*ifi)));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	ifi = NLMSG_DATA(nlh);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nlh;
+}
+
+int nsim_link_lease(const struct nsim_link_req *r, char *msg, size_t msg_len)
+{
+	struct nlattr *info, *data, *lease;
+	struct nlmsghdr *nlh;
+	struct nsim_nl *nl;
+	__u32 v;
+	int i, ret;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	ret = nsim_rtnl_open(nl);
+	if (ret) {
+		free(nl);
+		return ret;
+	}
+	nlh = nsim_rtnl_msg(nl, RTM_NEWLINK,
+			    r->ifindex ? 0 : NLM_F_CREATE | NLM_F_EXCL,
+			    r->ifindex);
+	if (!r->ifindex) {
+		v = r->lower;
+		nsim_nla_put(nlh, IFLA_LINK, &v, sizeof(v));
+		nsim_nla_put(nlh, IFLA_IFNAME, r->name, strlen(r->name) + 1);
+	}
+	info = nsim_nla_put(nlh, IFLA_LINKINFO | NLA_F_NESTED, NULL, 0);
+	nsim_nla_put(nlh, IFLA_INFO_KIND, r->kind, strlen(r->kind) + 1);
+	data = nsim_nla_put(nlh, IFLA_INFO_DATA | NLA_F_NESTED, NULL, 0);
+	if (!r->ifindex) {
+		v = MACVLAN_MODE_BRIDGE;
+		nsim_nla_put(nlh, IFLA_MACVLAN_MODE, &v, sizeof(v));
+	}
+	if (r->nq >= 0) {
+		lease = nsim_nla_put(nlh, IFLA_MACVLAN_RX_LEASE | NLA_F_NESTED,
+				     NULL, 0);
+		for (i = 0; i < r->nq; i++)
+			nsim_nla_put(nlh, IFLA_MACVLAN_RX_LEASE_QUEUE,
+				     &r->queues[i], sizeof(__u32));
+		v = 0;
+		if (r->extra_type)
+			nsim_nla_put(nlh, r->extra_type, &v, sizeof(v));
+		nsim_nla_end(nlh, lease);
+	}
+	nsim_nla_end(nlh, data);
+	nsim_nla_end(nlh, info);
+	if (msg && msg_len)
+		msg[0] = 0;
+	ret = nsim_nl_talk(nl, NULL, NULL, msg, msg_len);
+	close(nl->fd);
+	free(nl);
+	return ret;
+}
+
+struct nsim_leases_arg {
+	__u32 *queues;
+	int max;
+	int n;	/* -1 until the nest is seen */
+};
+
+static const struct nlattr *nsim_nla_find(const struct nlattr *nest, int type)
+{
+	const struct nlattr *a = (const void *)((const char *)nest + NLA_HDRLEN);
+	int len = nest->nla_len - NLA_HDRLEN;
+
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len))
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+	return NULL;
+}
+
+static int nsim_leases_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *a = (const void *)((const char *)NLMSG_DATA(nlh) +
+						NLMSG_ALIGN(sizeof(struct ifinfomsg)));
+	int len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	const struct nlattr *info = NULL, *data, *lease, *q;
+	struct nsim_leases_arg *la = arg;
+	int qlen;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	for (; nsim_nla_ok(a, len); a = nsim_nla_next(a, &len))
+		if ((a->nla_type & NLA_TYPE_MASK) == IFLA_LINKINFO)
+			info = a;
+	if (!info)
+		return 0;
+	data = nsim_nla_find(info, IFLA_INFO_DATA);
+	lease = data ? nsim_nla_find(data, IFLA_MACVLAN_RX_LEASE) : NULL;
+	if (!lease)
+		return 0;
+	la->n = 0;
+	q = (const void *)((const char *)lease + NLA_HDRLEN);
+	qlen = lease->nla_len - NLA_HDRLEN;
+	for (; nsim_nla_ok(q, qlen); q = nsim_nla_next(q, &qlen)) {
+		if (q->nla_type != IFLA_MACVLAN_RX_LEASE_QUEUE ||
+		    q->nla_len != NLA_HDRLEN + sizeof(__u32))
+			return -EPROTO;
+		if (la->n < la->max)
+			la->queues[la->n] = *(const __u32 *)((const char *)q +
+							     NLA_HDRLEN);
+		la->n++;
+	}
+	return 0;
+}
+
+int nsim_link_leases(int ifindex, __u32 *queues, int max)
+{
+	struct nsim_leases_arg la = { .queues = queues, .max = max, .n = -1 };
+	struct nsim_nl *nl;
+	int ret;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	ret = nsim_rtnl_open(nl);
+	if (ret) {
+		free(nl);
+		return ret;
+	}
+	nsim_rtnl_msg(nl, RTM_GETLINK, 0, ifindex);
+	ret = nsim_nl_talk(nl, nsim_leases_cb, &la, NULL, 0);
+	close(nl->fd);
+	free(nl);
+	if (ret)
+		return ret;
+	return la.n < 0 ? -ENOENT : la.n;
 }
 
 /* One pool of a page-pool-get dump. */

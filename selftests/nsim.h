@@ -87,6 +87,27 @@ int nsim_queue_lease(int ifindex, int phys_ifindex, unsigned int phys_queue,
  */
 int nsim_queue_create_raw(const void *attrs, size_t len, char *msg,
 			  size_t msg_len);
+/* rtnetlink RTM_NEWLINK of a macvlan-kind link (@kind) carrying an
+ * IFLA_MACVLAN_RX_LEASE list: a new one named @name on @lower (mode
+ * bridge) if @ifindex is 0, else a change of @ifindex.  @nq < 0 sends no
+ * list; @extra_type, if not 0, adds a u32 attribute of that type to it.
+ */
+struct nsim_link_req {
+	const char *kind;
+	int ifindex;
+	const char *name;
+	int lower;
+	int nq;
+	const __u32 *queues;
+	int extra_type;
+};
+
+int nsim_link_lease(const struct nsim_link_req *r, char *msg, size_t msg_len);
+/* RTM_GETLINK: the lower device's queues @ifindex leases, as its
+ * IFLA_MACVLAN_RX_LEASE lists them (at most @max stored); the count, or
+ * -ENOENT if the link has no such list.
+ */
+int nsim_link_leases(int ifindex, __u32 *queues, int max);
 /* queue-get of an RX queue; the lease's ifindex and queue, or -1. */
 int nsim_queue_get_lease(int ifindex, unsigned int queue, int *lease_ifindex,
 			 int *lease_queue);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/if_xdp.h>
 #include <linux/netdev.h>
@@ -573,6 +575,257 @@ TEST_F_TIMEOUT(lease, tap_gone_with_device, 120)
 	EXPECT_EQ(self->a.ifindex, ifindex);
 	EXPECT_EQ(2, queue);
 	close(fd);
+}
+
+/*
+ * The same leases through rtnetlink: IFLA_MACVLAN_RX_LEASE, a list of
+ * the lower device's queues, on a macvtap's newlink and changelink, and
+ * in its getlink.
+ */
+static int rtnl_set(int ifindex, int nq, const __u32 *queues, char *msg,
+		    size_t len)
+{
+	struct nsim_link_req r = {
+		.kind = "macvtap", .ifindex = ifindex, .nq = nq,
+		.queues = queues,
+	};
+
+	return nsim_link_lease(&r, msg, len);
+}
+
+static int rtnl_add(const char *name, const struct nsim_port *lower, int nq,
+		    const __u32 *queues, char *msg, size_t len)
+{
+	struct nsim_link_req r = {
+		.kind = "macvtap", .name = name, .lower = lower->ifindex,
+		.nq = nq, .queues = queues,
+	};
+
+	return nsim_link_lease(&r, msg, len);
+}
+
+/* getlink lists exactly @want, in this order. */
+static bool rtnl_leases_are(int ifindex, int n, const __u32 *want)
+{
+	__u32 got[32];
+	int i, ret;
+
+	ret = nsim_link_leases(ifindex, got, 32);
+	if (ret != n) {
+		fprintf(stderr, "# getlink: %d leases, want %d\n", ret, n);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			fprintf(stderr, "# getlink: lease %d is queue %u, want %u\n",
+				i, got[i], want[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The virtual queue that physical queue @q of @p is leased to, or -1. */
+static int leased_to(const struct nsim_port *p, unsigned int q, int ifindex)
+{
+	int lifindex, lqueue;
+
+	if (nsim_queue_get_lease(p->ifindex, q, &lifindex, &lqueue))
+		return -2;
+	return lifindex == ifindex ? lqueue : -1;
+}
+
+/* A macvtap made with a lease holds it from the start. */
+TEST_F_TIMEOUT(lease, rtnl_create, 120)
+{
+	const __u32 q3[] = { 3 }, q31[] = { 3, 1 };
+	char msg[256], name[IF_NAMESIZE];
+	int ifindex, ret;
+
+	snprintf(name, sizeof(name), "mvr%d", getpid() % 10000);
+	ret = rtnl_add(name, &self->b, 2, q31, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("newlink: %s %s", strerror(-ret), msg);
+	ifindex = if_nametoindex(name);
+	ASSERT_LT(0, ifindex);
+	EXPECT_TRUE(rtnl_leases_are(ifindex, 2, q31));
+	EXPECT_EQ(1, leased_to(&self->b, 3, ifindex));
+	EXPECT_EQ(2, leased_to(&self->b, 1, ifindex));
+	/* A macvtap without leases shows an empty list */
+	EXPECT_TRUE(rtnl_leases_are(self->mvt_ifindex, 0, q3));
+	ASSERT_EQ(0, nsim_run("ip link del %s", name));
+	EXPECT_EQ(-1, leased_to(&self->b, 3, ifindex));
+	EXPECT_EQ(-1, leased_to(&self->b, 1, ifindex));
+}
+
+/* changelink adds the queues a list names, keeps those it names again,
+ * and gives all back on an empty list; leaving some out is refused.
+ */
+TEST_F_TIMEOUT(lease, rtnl_change, 120)
+{
+	const __u32 q2[] = { 2 }, q20[] = { 2, 0 }, q0[] = { 0 }, q1[] = { 1 };
+	int ifx = self->mvt_ifindex;
+	char msg[256];
+	int ret;
+
+	ret = rtnl_set(ifx, 1, q2, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("changelink: %s %s", strerror(-ret), msg);
+	EXPECT_EQ(1, leased_to(&self->b, 2, ifx));
+	ASSERT_EQ(0, rtnl_set(ifx, 2, q20, msg, sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 2, q20));
+	EXPECT_EQ(2, leased_to(&self->b, 0, ifx));
+	/* The same list again changes nothing */
+	ASSERT_EQ(0, rtnl_set(ifx, 2, q20, msg, sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 2, q20));
+	/* A change without a list leaves the leases alone */
+	ASSERT_EQ(0, rtnl_set(ifx, -1, NULL, msg, sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 2, q20));
+	/* Leases go back all together */
+	EXPECT_EQ(-EOPNOTSUPP, rtnl_set(ifx, 1, q0, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "all together")) TH_LOG("extack: %s", msg);
+	EXPECT_TRUE(rtnl_leases_are(ifx, 2, q20));
+	ASSERT_EQ(0, rtnl_set(ifx, 0, NULL, msg, sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 0, q0));
+	EXPECT_EQ(-1, leased_to(&self->b, 2, ifx));
+	EXPECT_EQ(-1, leased_to(&self->b, 0, ifx));
+	/* and the next lease is the first queue again */
+	ASSERT_EQ(0, rtnl_set(ifx, 1, q1, msg, sizeof(msg)));
+	EXPECT_EQ(1, leased_to(&self->b, 1, ifx));
+	/* A lease made by queue-create is in the list too */
+	EXPECT_EQ(2, nsim_queue_lease(ifx, self->b.ifindex, 3, msg,
+				      sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 2, (const __u32[]){ 1, 3 }));
+}
+
+/* A refused list changes nothing, on newlink (no device is left) and on
+ * changelink (the leases made before the failing queue are taken back,
+ * and their queues are used again by the next request).
+ */
+TEST_F_TIMEOUT(lease, rtnl_refused, 120)
+{
+	const __u32 q11[] = { 1, 1 }, q0[] = { 0 }, q01r[] = { 0, 1, NQ };
+	const __u32 q01[] = { 0, 1 }, q3[] = { 3 };
+	struct nsim_link_req r = {
+		.kind = "macvtap", .ifindex = self->mvt_ifindex, .nq = 1,
+		.queues = q0, .extra_type = IFLA_MACVLAN_RX_LEASE_QUEUE + 1,
+	};
+	char msg[256], name[IF_NAMESIZE];
+	int ifx = self->mvt_ifindex;
+
+	EXPECT_EQ(-EINVAL, rtnl_set(ifx, 2, q11, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "twice")) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(-EINVAL, nsim_link_lease(&r, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "Unknown")) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(-1, leased_to(&self->b, 0, ifx));
+
+	EXPECT_EQ(-ERANGE, rtnl_set(ifx, 3, q01r, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "no RX queue")) TH_LOG("extack: %s", msg);
+	EXPECT_TRUE(rtnl_leases_are(ifx, 0, q0));
+	EXPECT_EQ(-1, leased_to(&self->b, 0, ifx));
+	EXPECT_EQ(-1, leased_to(&self->b, 1, ifx));
+
+	ASSERT_EQ(0, rtnl_set(ifx, 1, q0, msg, sizeof(msg)));
+	EXPECT_EQ(-ERANGE, rtnl_set(ifx, 3, q01r, msg, sizeof(msg)));
+	EXPECT_TRUE(rtnl_leases_are(ifx, 1, q0));
+	ASSERT_EQ(0, rtnl_set(ifx, 2, q01, msg, sizeof(msg)));
+	EXPECT_EQ(1, leased_to(&self->b, 0, ifx));
+	EXPECT_EQ(2, leased_to(&self->b, 1, ifx));
+
+	/* A queue in use: the new macvtap is not left behind */
+	snprintf(name, sizeof(name), "mvr%d", getpid() % 10000);
+	EXPECT_EQ(-EBUSY, rtnl_add(name, &self->b, 1, q0, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "leasing")) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(0U, if_nametoindex(name));
+	EXPECT_EQ(-ERANGE, rtnl_add(name, &self->b, 1, q01r + 2, msg,
+				    sizeof(msg)));
+	EXPECT_EQ(0U, if_nametoindex(name));
+	/* and with a queue it can have, it is made */
+	EXPECT_EQ(0, rtnl_add(name, &self->b, 1, q3, msg, sizeof(msg)));
+	EXPECT_LT(0U, if_nametoindex(name));
+	nsim_run("ip link del %s", name);
+}
+
+/* Only a macvtap holds leases; the lower device must be physical. */
+TEST_F_TIMEOUT(lease, rtnl_kinds, 120)
+{
+	const __u32 q0[] = { 0 };
+	struct nsim_link_req r = {
+		.kind = "macvlan", .lower = self->b.ifindex, .nq = 1,
+		.queues = q0,
+	};
+	char msg[256], name[IF_NAMESIZE], veth[IF_NAMESIZE];
+	int ifx;
+
+	snprintf(name, sizeof(name), "mvl%d", getpid() % 10000);
+	r.name = name;
+	EXPECT_EQ(-EOPNOTSUPP, nsim_link_lease(&r, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "Only a macvtap")) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(0U, if_nametoindex(name));
+	r.nq = -1;
+	ASSERT_EQ(0, nsim_link_lease(&r, msg, sizeof(msg)));
+	r.ifindex = if_nametoindex(name);
+	ASSERT_LT(0, r.ifindex);
+	r.nq = 1;
+	EXPECT_EQ(-EOPNOTSUPP, nsim_link_lease(&r, msg, sizeof(msg)));
+	/* A macvlan shows no list */
+	EXPECT_EQ(-ENOENT, nsim_link_leases(r.ifindex, NULL, 0));
+	nsim_run("ip link del %s", name);
+
+	snprintf(veth, sizeof(veth), "vth%d", getpid() % 10000);
+	ASSERT_EQ(0, nsim_run("ip link add %s type veth peer name %sp", veth,
+			      veth));
+	ifx = macvtap_add(name, &(struct nsim_port){
+		.ifindex = if_nametoindex(veth) });
+	ASSERT_LT(0, ifx);
+	EXPECT_EQ(-EINVAL, rtnl_set(ifx, 1, q0, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "virtual")) TH_LOG("extack: %s", msg);
+	nsim_run("ip link del %s", name);
+	nsim_run("ip link del %s", veth);
+}
+
+/* A macvtap moved into a namespace of its own user namespace: root there
+ * may change the macvtap, but not lease the lower device's queues, which
+ * are in the host's namespace.
+ */
+TEST_F_TIMEOUT(lease, rtnl_other_netns, 120)
+{
+	const __u32 q0[] = { 0 };
+	int go[2], ready[2], st;
+	char msg[256], c;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ifx, ret;
+
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			_exit(10);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(11);
+		ifx = if_nametoindex(self->mvt);
+		if (!ifx)
+			_exit(12);
+		ret = rtnl_set(ifx, 1, q0, msg, sizeof(msg));
+		if (ret != -EPERM) {
+			fprintf(stderr, "# changelink: %d %s\n", ret, msg);
+			_exit(13);
+		}
+		if (!strstr(msg, "CAP_NET_ADMIN")) {
+			fprintf(stderr, "# extack: %s\n", msg);
+			_exit(14);
+		}
+		/* A change without a list is still allowed */
+		_exit(rtnl_set(ifx, -1, NULL, msg, sizeof(msg)) ? 15 : 0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ(0, nsim_run("ip link set %s netns %d", self->mvt, pid));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(-1, leased_to(&self->b, 0, self->mvt_ifindex));
 }
 
 /*
