@@ -11,6 +11,7 @@
 #   make vm               a shell in the VM
 #   make bench            the benchmarks
 #   make lint             checkpatch --strict and a W=1 build of our code
+#   make install-tools    the ip plugin and the libvirt hook, on this host
 #
 # Everything is built under build/ (BUILD=...).  Each step installs what it
 # needs from Debian 12 and fetches the kernel source itself.
@@ -27,7 +28,7 @@ export CCACHE_DIR	?= $(HOME)/.ccache
 export CCACHE_BASEDIR	:= $(BUILD)
 export CCACHE_MAXSIZE	?= 20G
 
-.PHONY: all run check check-debug kernel kernel-debug vm bench lint \
+.PHONY: all run check check-debug kernel kernel-debug vm bench lint install-tools \
 	deps source overlay vng selftests selftests-debug clean distclean help
 
 all: kernel
@@ -86,6 +87,19 @@ bench: selftests vng
 
 lint: kernel
 	@$(SCRIPTS)/lint.sh $(CURDIR) $(BUILD) $(KOBJ)
+
+# The userspace side on a host running this kernel (docs/user-guide.rst):
+# the link_macvtap.so plugin the selftests load, and the libvirt hook.
+# The hook looks for the plugin in /usr/local/lib/guest-bound-rxq unless
+# /etc/libvirt/hooks/guest-bound-rxq.conf says otherwise; libvirtd runs
+# the hooks it found when it started, so restart it after the first install.
+PREFIX		?= /usr/local
+KSFT_OUT	:= $(BUILD)/kselftest/kselftest_install/drivers/net/vhost_net
+install-tools: selftests
+	install -D -m 0644 $(KSFT_OUT)/link_macvtap.so \
+		$(DESTDIR)$(PREFIX)/lib/guest-bound-rxq/link_macvtap.so
+	install -D -m 0755 tools/virt/libvirt/guest-bound-rxq \
+		$(DESTDIR)/etc/libvirt/hooks/qemu.d/guest-bound-rxq
 
 clean:
 	rm -rf $(BUILD)/kselftest $(BUILD)/results $(BUILD)/logs

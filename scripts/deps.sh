@@ -20,6 +20,9 @@ pkgs=(
 	# the kernel's YNL CLI (tools/net/ynl), which checks the spec against
 	# its schema
 	python3-jsonschema
+	# libvirt_guest: Debian's stock libvirtd starts a guest (no
+	# libvirt-daemon-system: the test starts libvirtd by hand)
+	libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 )
 
 # With arguments: only those packages (what one target alone needs).

@@ -94,10 +94,16 @@ old_list=$(cat "$manifest" 2>/dev/null || true)
 printf '%s\n%s\n' "$old_list" "$new_list" | sed '/^$/d' | sort -u > "$manifest.tmp"
 mv "$manifest.tmp" "$manifest"
 
+is_exec() { [ -x "$1" ] && echo x; }
+
 changed=0
 for f in $new_list; do
-	if ! cmp -s "$stage/$f" "$tree/$f"; then
+	# A change of content or of the executable bit (cp keeps the
+	# mode of a file it overwrites, so the old file goes first).
+	if ! cmp -s "$stage/$f" "$tree/$f" ||
+	   [ "$(is_exec "$stage/$f")" != "$(is_exec "$tree/$f")" ]; then
 		mkdir -p "$(dirname "$tree/$f")"
+		rm -f "$tree/$f"
 		cp "$stage/$f" "$tree/$f"
 		changed=$((changed + 1))
 	fi

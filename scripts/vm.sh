@@ -17,7 +17,7 @@ set -uo pipefail
 
 mode=${1:?usage: vm.sh check|run|shell BUILD BZIMAGE [PATTERN]}
 build=$(cd "${2:?missing BUILD}" && pwd)
-bzimage=${3:?missing BZIMAGE}
+bzimage=$(realpath "${3:?missing BZIMAGE}")
 pattern=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 vng_dir=$build/tools/vng
@@ -62,14 +62,18 @@ shell)
 	exec "${vng[@]}"
 	;;
 run)
-	cmd=$(printf '%q ' "$here/vm/run.sh" "$build" "$results")
+	# The demo's guest is this kernel again
+	cmd=$(printf '%q ' env GUEST_KERNEL="$bzimage" "$here/vm/run.sh" \
+		"$build" "$results")
 	;;
 bench)
 	# shellcheck disable=SC2086 # BENCH_ARGS is a list of words
 	cmd=$(printf '%q ' "$here/vm/bench.sh" "$build" "$results" $pattern)
 	;;
 check)
-	cmd=$(printf '%q ' "$here/vm/check.sh" "$build" "$results" "$pattern")
+	# libvirt_guest boots this kernel again, as its guest's
+	cmd=$(printf '%q ' env GUEST_KERNEL="$bzimage" "$here/vm/check.sh" \
+		"$build" "$results" "$pattern")
 	;;
 *)
 	die "unknown mode $mode"
