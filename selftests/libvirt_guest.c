@@ -65,6 +65,8 @@ FIXTURE(guest)
 {
 	struct nsim_port a, b, g;
 	char dir[64], here[256];
+	/* The interface's <source dev>, when not b */
+	char src[IF_NAMESIZE];
 	bool libvirtd;
 	int tx_fd;
 };
@@ -119,6 +121,8 @@ static int make_initramfs(const char *dir, const char *here)
 		"echo \"guest: eth0 $(cat $n/address) mtu $(cat $n/mtu) driver $d\"\n"
 		"/bin/guest_rx eth0 $peer $count 120\n"
 		"echo \"guest: guest_rx exit $?\"\n"
+		"# the test destroys the domain; this is in case it does not\n"
+		"sleep 900\n"
 		"poweroff -f\n";
 	char path[128];
 
@@ -203,7 +207,8 @@ static int make_domain(const struct _test_data_guest *self, const char *name,
 		     self->a.mac[0], self->a.mac[1], self->a.mac[2],
 		     self->a.mac[3], self->a.mac[4], self->a.mac[5],
 		     WARM_FRAMES + MEASURE_FRAMES, GUEST_RX_MTU, self->here,
-		     GUEST_MAC, self->b.ifname, model, self->dir,
+		     GUEST_MAC, self->src[0] ? self->src : self->b.ifname,
+		     model, self->dir,
 		     name) < 0)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s.xml", self->dir, name);
@@ -327,6 +332,8 @@ FIXTURE_TEARDOWN(guest)
 		domain_gone("lvg");
 		nsim_run("%s/libvirt_env.sh stop", self->here);
 	}
+	if (self->src[0])
+		nsim_run("ip link del %s 2>/dev/null", self->src);
 	nsim_pair_destroy(&self->a, &self->b);
 	if (self->dir[0] && strcmp(self->dir, "/tmp/lvg.XXXXXX"))
 		nsim_run("rm -rf %s", self->dir);
@@ -377,6 +384,23 @@ TEST_F_TIMEOUT(guest, refused, 1200)
 	expect_refused(_metadata, self,
 		       option_for("52:54:00:6b:72:99", "queue='3'"), "virtio",
 		       "no <interface>");
+
+	/* A <source dev> that does not exist */
+	snprintf(self->src, sizeof(self->src), "lvn%d", getpid() % 10000);
+	expect_refused(_metadata, self, option("queue='0'"), "virtio",
+		       "no network device");
+	/* One that cannot lease its queues (a veth: virtual), at start:
+	 * the kernel's reason, and libvirt's macvtap on it is gone.
+	 */
+	snprintf(self->src, sizeof(self->src), "lvv%d", getpid() % 10000);
+	ASSERT_EQ(0, nsim_run("ip link add %s type veth peer name %sp && ip link set %s up",
+			      self->src, self->src, self->src));
+	expect_refused(_metadata, self, option("queue='0'"), "virtio",
+		       "virtual device");
+	EXPECT_EQ(0, nsim_run("! ls -d /sys/class/net/%s/upper_* 2>/dev/null",
+			      self->src));
+	nsim_run("ip link del %s", self->src);
+	self->src[0] = 0;
 
 	/* Queue 3 leased to another macvtap already */
 	snprintf(mvt, sizeof(mvt), "lvo%d", getpid() % 10000);
@@ -550,9 +574,8 @@ TEST_F_TIMEOUT(guest, receives_in_place, 2400)
 	sleep(3);
 	ASSERT_EQ(0, nsim_queue_vhost(self->b.ifindex, QB, &s0));
 	ASSERT_EQ(0, send_frames(self, WARM_FRAMES, MEASURE_FRAMES));
-	/* The binding counts a frame before the guest sees it, and the
-	 * guest powers off when it has them all: read the stats until
-	 * they account for every measured frame.
+	/* The binding counts a frame before the guest sees it: read the
+	 * stats until they account for every measured frame.
 	 */
 	ASSERT_EQ(0, wait_accounted(self, &s0, &s1, 600));
 	ASSERT_LE(0, wait_console(self, "guest_rx: done", 600));
@@ -573,10 +596,12 @@ TEST_F_TIMEOUT(guest, receives_in_place, 2400)
 	EXPECT_EQ(0ULL, VS(s1, COPY_BYTES) - VS(s0, COPY_BYTES));
 	EXPECT_EQ(0ULL, VS(s1, HOST_BYTES) - VS(s0, HOST_BYTES));
 
-	/* The guest has powered off: libvirt destroys the domain
-	 * (on_poweroff), the macvtap goes, and with it the lease; the
-	 * hook takes its steering rule back.
+	/* virsh destroy of the running guest, whose buffers the NIC
+	 * holds: the macvtap goes, and with it the lease; the hook takes
+	 * its steering rule back; the binding's pool is gone.
 	 */
+	EXPECT_EQ(0, nsim_run("virsh -q -c qemu:///system domstate lvg | grep -qx running"));
+	ASSERT_EQ(0, nsim_run("virsh -q -c qemu:///system destroy lvg >/dev/null"));
 	for (i = 0; i < 120 && macvtaps_on(&self->b); i++)
 		sleep(1);
 	EXPECT_EQ(0, macvtaps_on(&self->b));
