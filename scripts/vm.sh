@@ -42,15 +42,21 @@ vng=(env PYTHONPATH="$vng_dir/usr/lib/python3/dist-packages" PATH="$vng_dir/usr/
      --append "root=/dev/root")
 # Linux 7.3 no longer falls back to the name /dev/root when root= is absent,
 # and virtme-ng 1.35 relies on that fallback for the 9p root's mount tag.
-# Some machines have a /dev/kvm that cannot run a guest (nested KVM that
-# rejects the host CPU's MSRs): probe it with a stopped VM, fall back to TCG.
+# Some machines have a /dev/kvm that cannot run a guest: nested KVM that
+# rejects the host CPU's MSRs, or one that starts a VM whose CPU then never
+# runs.  Boot this kernel under KVM with no init, and use KVM only if it
+# gets to its panic for want of one (a second when KVM works); else TCG.
 kvm_works() {
+	local out
+
 	[ -w /dev/kvm ] || return 1
 	# In a subshell that does not exec it, so that the report of an
 	# aborted QEMU goes to /dev/null too
-	(timeout 3 qemu-system-x86_64 -accel kvm -cpu host -M pc -m 64 \
-		-display none -nodefaults -no-reboot -S; exit $?) >/dev/null 2>&1
-	[ $? = 124 ]
+	out=$( (timeout 20 qemu-system-x86_64 -accel kvm -cpu host -M pc -m 256 \
+		-display none -nodefaults -no-reboot -serial stdio \
+		-kernel "$bzimage" -append "console=ttyS0 panic=-1 init=/none"
+		exit 0) 2>/dev/null)
+	grep -q 'Kernel panic' <<<"$out"
 }
 if ! kvm_works; then
 	[ -e /dev/kvm ] && echo "vm: /dev/kvm cannot run a guest here; using TCG"
