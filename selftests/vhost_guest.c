@@ -62,6 +62,7 @@ struct vhost_guest {
 	int vhost_fd;
 	int backend_fd;
 	bool own_backend;	/* backend_fd is a tap we created */
+	int attached_fd;	/* what the virtqueues have, -1: none */
 	int pkt_fd;		/* AF_PACKET socket for vhost_guest_inject() */
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -183,6 +184,8 @@ static int vg_set_features(struct vhost_guest *g)
 
 	if (!g->opts.no_mergeable)
 		want |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+	if (g->opts.indirect)
+		want |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 
 	ret = vg_ioctl(g->vhost_fd, VHOST_GET_FEATURES, &have);
 	if (ret)
@@ -195,7 +198,7 @@ static int vg_set_features(struct vhost_guest *g)
 	return vg_ioctl(g->vhost_fd, VHOST_SET_FEATURES, &want);
 }
 
-static int vg_set_mem_table(struct vhost_guest *g)
+static int vg_set_mem_table(struct vhost_guest *g, size_t size)
 {
 	struct vhost_memory *mem;
 	int ret;
@@ -205,7 +208,7 @@ static int vg_set_mem_table(struct vhost_guest *g)
 		return -ENOMEM;
 	mem->nregions = 1;
 	mem->regions[0].guest_phys_addr = g->opts.mem_gpa;
-	mem->regions[0].memory_size = g->opts.mem_size;
+	mem->regions[0].memory_size = size;
 	mem->regions[0].userspace_addr = vg_hva(g->mem);
 	ret = vg_ioctl(g->vhost_fd, VHOST_SET_MEM_TABLE, mem);
 	free(mem);
@@ -214,7 +217,14 @@ static int vg_set_mem_table(struct vhost_guest *g)
 
 int vhost_guest_set_mem_table(struct vhost_guest *g)
 {
-	return vg_set_mem_table(g);
+	return vg_set_mem_table(g, g->opts.mem_size);
+}
+
+int vhost_guest_set_mem_limit(struct vhost_guest *g, size_t size)
+{
+	if (size > g->opts.mem_size)
+		return -EINVAL;
+	return vg_set_mem_table(g, size ?: g->opts.mem_size);
 }
 
 int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opts)
@@ -229,6 +239,7 @@ int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opt
 		return -ENOMEM;
 	g->vhost_fd = -1;
 	g->backend_fd = -1;
+	g->attached_fd = -1;
 	g->pkt_fd = -1;
 	for (i = 0; i < VHOST_GUEST_NUM_VQS; i++) {
 		g->vqs[i].kick_fd = -1;
@@ -291,7 +302,7 @@ int vhost_guest_open(struct vhost_guest **gp, const struct vhost_guest_opts *opt
 	ret = vg_set_features(g);
 	if (ret)
 		goto err_close;
-	ret = vg_set_mem_table(g);
+	ret = vg_set_mem_table(g, g->opts.mem_size);
 	if (ret)
 		goto err_close;
 	for (i = 0; i < VHOST_GUEST_NUM_VQS; i++) {
@@ -360,6 +371,7 @@ int vhost_guest_set_backend_fd(struct vhost_guest *g, int fd)
 		if (ret)
 			return ret;
 	}
+	g->attached_fd = fd;
 	return 0;
 }
 
@@ -747,10 +759,74 @@ const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
 	return id < g->opts.ring_num ? vg_buf(g, id) : NULL;
 }
 
-const unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len)
+unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len)
 {
 	*len = g->opts.mem_size;
 	return g->mem;
+}
+
+void vhost_guest_rx_vring(const struct vhost_guest *g,
+			  struct vhost_guest_vring *vr)
+{
+	const struct vhost_guest_vq *vq = &g->vqs[VHOST_GUEST_RX_VQ];
+	size_t used = g->bufs_off + (size_t)g->opts.ring_num * g->opts.buf_len;
+	const unsigned char *mem = g->mem;
+
+	vr->num = vq->num;
+	vr->desc = vq->desc;
+	vr->avail = vq->avail;
+	vr->used = vq->used;
+	vr->desc_gpa = vg_gpa(g, (unsigned char *)vq->desc - mem);
+	vr->avail_gpa = vg_gpa(g, (unsigned char *)vq->avail - mem);
+	vr->used_gpa = vg_gpa(g, (unsigned char *)vq->used - mem);
+	vr->tx_gpa = vg_gpa(g, (unsigned char *)g->vqs[VHOST_GUEST_TX_VQ].desc - mem);
+	vr->tx_len = vg_vring_size(vq->num);
+	vr->free_mem = g->mem + used;
+	vr->free_gpa = vg_gpa(g, used);
+	vr->free_len = g->opts.mem_size - used;
+}
+
+int vhost_guest_rx_kick(struct vhost_guest *g)
+{
+	return vg_kick(&g->vqs[VHOST_GUEST_RX_VQ]);
+}
+
+static int vg_rx_backend(struct vhost_guest *g, int fd)
+{
+	struct vhost_vring_file file = { .index = VHOST_GUEST_RX_VQ, .fd = fd };
+
+	return vg_ioctl(g->vhost_fd, VHOST_NET_SET_BACKEND, &file);
+}
+
+int vhost_guest_rx_stop(struct vhost_guest *g)
+{
+	return vg_rx_backend(g, -1);
+}
+
+int vhost_guest_rx_restart(struct vhost_guest *g)
+{
+	struct vhost_guest_vq *vq = &g->vqs[VHOST_GUEST_RX_VQ];
+	struct vhost_vring_state state = { .index = VHOST_GUEST_RX_VQ };
+	unsigned int i;
+	int ret;
+
+	ret = vg_rx_backend(g, -1);
+	if (ret)
+		return ret;
+	memset(vq->desc, 0, 16UL * vq->num);
+	memset(vq->avail, 0, 6 + 2UL * vq->num);
+	memset(vq->used, 0, 6 + 8UL * vq->num);
+	vq->avail_idx = 0;
+	vq->last_used = 0;
+	for (i = 0; i < vq->num; i++) {
+		g->posted[i] = false;
+		g->free_ids[i] = vq->num - 1 - i;
+	}
+	g->nr_free = vq->num;
+	ret = vg_ioctl(g->vhost_fd, VHOST_SET_VRING_BASE, &state);
+	if (ret)
+		return ret;
+	return vg_rx_backend(g, g->attached_fd);
 }
 
 __u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id)

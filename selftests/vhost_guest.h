@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
 
 #define VHOST_GUEST_RX_VQ		0
 #define VHOST_GUEST_TX_VQ		1
@@ -66,6 +67,8 @@ struct vhost_guest_opts {
 	 * hold a whole frame.
 	 */
 	bool no_mergeable;
+	/* Negotiate VIRTIO_RING_F_INDIRECT_DESC. */
+	bool indirect;
 };
 
 /* One received frame, reassembled from its buffers. */
@@ -101,6 +104,11 @@ void vhost_guest_close(struct vhost_guest *g);
  * memory layout changes.
  */
 int vhost_guest_set_mem_table(struct vhost_guest *g);
+/* VHOST_SET_MEM_TABLE with a table of only the first @size bytes of guest
+ * memory (0: all of it, as at open): what the guest posted past them is
+ * no longer the guest's.
+ */
+int vhost_guest_set_mem_limit(struct vhost_guest *g, size_t size);
 
 /*
  * Backends.  _set_backend_tap() creates a tap device (name chosen by the
@@ -170,7 +178,39 @@ const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
 					size_t *len);
 
 /* The memory standing for guest RAM, all of it: rings and buffers. */
-const unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len);
+unsigned char *vhost_guest_mem(const struct vhost_guest *g, size_t *len);
+
+/*
+ * For a test that is its own RX driver: the RX vring as the host sees it,
+ * and what of guest memory the library does not use (past its RX
+ * buffers).  The test then writes descriptors and the avail ring itself,
+ * kicks with _rx_kick() and reads the used ring; the library's own RX
+ * functions must not be used on the same guest.  _rx_stop() detaches the
+ * backend from the RX virtqueue (a bound queue is unbound: the buffers
+ * the NIC held come back with length 0); _rx_restart() then empties the
+ * rings, moves both indices back to 0 and attaches the backend again, as
+ * a driver does when it resets the virtqueue.
+ */
+struct vhost_guest_vring {
+	unsigned int num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	__u64 desc_gpa, avail_gpa, used_gpa;
+	/* The TX vring, all of it */
+	__u64 tx_gpa;
+	size_t tx_len;
+	/* Guest memory nobody else uses */
+	unsigned char *free_mem;
+	__u64 free_gpa;
+	size_t free_len;
+};
+
+void vhost_guest_rx_vring(const struct vhost_guest *g,
+			  struct vhost_guest_vring *vr);
+int vhost_guest_rx_kick(struct vhost_guest *g);
+int vhost_guest_rx_stop(struct vhost_guest *g);
+int vhost_guest_rx_restart(struct vhost_guest *g);
 
 /* Guest physical address of RX buffer @id. */
 __u64 vhost_guest_rx_buf_gpa(const struct vhost_guest *g, __u16 id);

@@ -1,0 +1,1402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A hostile guest on a guest-bound RX queue, randomized and seeded.
+ *
+ * The guest is its own RX driver here.  While the peer port sends frames
+ * to the bound queue (and frames tagged for others to the other queues),
+ * it posts good buffers and bad ones in a random order drawn from a seed:
+ * outside its memory, into its own vrings, overlapping each other, of
+ * length 0 or 4 GiB, read-only, chained in loops, indirect (nested, too
+ * long, misaligned), ids past the ring, an avail index that jumps; it
+ * posts buffers the NIC holds again, stops posting for a while, resets
+ * the RX virtqueue and shrinks its memory table under the traffic.
+ *
+ * What must hold, checked as it goes:
+ *  - the host completes only what was posted, within what was posted,
+ *    and every frame that landed in buffers nobody else could touch is
+ *    byte for byte what was sent;
+ *  - nothing is written outside the buffers the guest has posted: the
+ *    free guest memory carries a guard pattern, restored wherever a
+ *    buffer comes back, and is compared against it at every checkpoint;
+ *  - a buffer given back unused is zero where the NIC could write;
+ *  - no byte from host memory (pages filled with a tag beforehand) or
+ *    from frames for others (tagged too) is anywhere in guest memory;
+ *  - the binding never pins more than its bound, still receives in place
+ *    at the end, leaves no page pool behind, and the kernel logs no
+ *    warning.
+ * The guest's choices replay from the printed seed (VHOST_HOSTILE_SEED=N);
+ * the host's timing does not.  VHOST_HOSTILE_ITERS and VHOST_HOSTILE_SECS
+ * bound the run (defaults 3000 iterations, 150 s).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/netdev.h>
+#include <linux/virtio_ring.h>
+#include <net/if.h>
+
+#include "../../../kselftest_harness.h"
+#include "nsim.h"
+#include "vhost_guest.h"
+
+#define NQ		4
+#define QB		3	/* the bound queue */
+#define MTU		9000
+#define RING		256U
+#define PG		4096UL
+#define HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
+#define MEM_SIZE	(16UL << 20)
+#define MEM_GPA		0x40000000ULL
+/* Avail entries the guest keeps outstanding at most, and the most
+ * segments one posted buffer may have (an indirect table of a page).
+ */
+#define MAX_OUT		(RING - 4)
+#define MAX_SEG		(PG / sizeof(struct vring_desc))
+/* What the binding may pin: two pages per buffer of the ring. */
+#define MAX_PINNED	(2 * RING)
+
+#define VS(s, name)	((s).v[NETDEV_A_VHOST_PROVIDER_INFO_ ## name])
+
+static const char host_tag[8] = "HoStTaG!", foreign_tag[8] = "FoReIgN!";
+
+enum act {
+	A_GOOD, A_SHORT, A_CHAIN, A_INDIRECT, A_OUTSIDE, A_HUGE, A_ZERO,
+	A_RING, A_OVERLAP, A_LOOP, A_READONLY, A_BAD_INDIRECT, A_BAD_ID,
+	A_AVAIL_JUMP, A_REPOST, A_STARVE, A_RESET, A_MEM_SAME, A_MEM_HALF,
+	A_WAIT, A_NR
+};
+
+struct seg {
+	__u64 gpa;
+	__u32 len;
+};
+
+/* What one head descriptor the guest put on the avail ring stands for. */
+struct head {
+	unsigned int outstanding;	/* avail entries not yet used */
+	bool clean;		/* nothing but this buffer can be written there */
+	unsigned int nseg;
+	struct seg seg[MAX_SEG];
+	unsigned int ndesc;
+	__u16 desc[8];		/* descriptor table entries it holds */
+	__u64 cap;		/* bytes it offers */
+};
+
+struct hostile {
+	struct vhost_guest *g;
+	struct vhost_guest_vring vr;
+	unsigned char *mem;
+	__u64 rng;
+	struct head heads[RING];
+	bool desc_busy[RING];
+	__u16 avail_idx, last_used;
+	unsigned int out;	/* avail entries outstanding, bad ids too */
+
+	/* The free guest memory: its guard, and per byte how many posted
+	 * buffers cover it; per page the bytes covered and whether
+	 * something else than one clean buffer did.
+	 */
+	unsigned char *arena;
+	__u64 arena_gpa;
+	size_t arena_len;
+	unsigned char *guard;
+	__u32 *cover;
+	__u32 *page_covered;
+	bool *tainted;
+	/* Indirect tables: a page per head in the library's own buffers. */
+	unsigned char *tables;
+	__u64 tables_gpa;
+
+	/* Frame being reassembled */
+	unsigned int need;
+	bool fclean;
+	size_t flen;
+	unsigned char fdata[VHOST_GUEST_MAX_FRAME];
+	/* The guest wrote over its own rings or lost the frame boundaries:
+	 * checks wait for the next reset.
+	 */
+	bool clobbered, desync;
+	int reset_in;
+	bool mem_halved;
+	__u64 vq_errors;
+	/* Each unbind ends a binding: its counters, summed */
+	int nic;
+	struct nsim_vhost_stats bound;
+
+	/* What was done and what held */
+	unsigned int done[A_NR];
+	__u64 posted_good, posted_bad, used, zero_len, zero_checked;
+	__u64 frames, frames_checked, bytes_checked, frames_other;
+	__u64 guard_checks, guard_bytes, resets, tag_scans;
+	char fail[256];
+};
+
+static __u64 rnd(struct hostile *h)
+{
+	/* xorshift64* */
+	h->rng ^= h->rng >> 12;
+	h->rng ^= h->rng << 25;
+	h->rng ^= h->rng >> 27;
+	return h->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned int rnd_below(struct hostile *h, unsigned int n)
+{
+	return (unsigned int)(rnd(h) >> 32) % n;
+}
+
+__printf(2, 3)
+static void host_fail(struct hostile *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (h->fail[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(h->fail, sizeof(h->fail), fmt, ap);
+	va_end(ap);
+}
+
+static unsigned char guard_byte(size_t off)
+{
+	return (unsigned char)((off * 131) ^ (off >> 9) ^ 0x5c);
+}
+
+/* The part of [@gpa, @gpa + @len) in the arena, as offsets into it. */
+static bool arena_part(const struct hostile *h, __u64 gpa, __u64 len,
+		       size_t *start, size_t *end)
+{
+	__u64 lo = gpa, hi = gpa + len;
+
+	if (hi < lo)		/* wraps */
+		hi = ~0ULL;
+	if (lo < h->arena_gpa)
+		lo = h->arena_gpa;
+	if (hi > h->arena_gpa + h->arena_len)
+		hi = h->arena_gpa + h->arena_len;
+	if (lo >= hi)
+		return false;
+	*start = lo - h->arena_gpa;
+	*end = hi - h->arena_gpa;
+	return true;
+}
+
+/* What lands in the pages of @s may be overwritten by another buffer. */
+static void taint(struct hostile *h, const struct seg *s)
+{
+	size_t i, start, end;
+
+	if (!arena_part(h, s->gpa, s->len, &start, &end))
+		return;
+	for (i = start / PG; i <= (end - 1) / PG; i++)
+		h->tainted[i] = true;
+}
+
+static void cover(struct hostile *h, const struct seg *s, bool clean)
+{
+	size_t i, start, end;
+
+	if (!arena_part(h, s->gpa, s->len, &start, &end))
+		return;
+	for (i = start; i < end; i++)
+		if (!h->cover[i]++)
+			h->page_covered[i / PG]++;
+	if (!clean)
+		taint(h, s);
+}
+
+/* A buffer came back: its bytes nobody else covers are the guest's again,
+ * and get their guard back.
+ */
+static void uncover(struct hostile *h, const struct seg *s)
+{
+	size_t i, start, end;
+
+	if (!arena_part(h, s->gpa, s->len, &start, &end))
+		return;
+	for (i = start; i < end; i++) {
+		if (--h->cover[i])
+			continue;
+		h->arena[i] = h->guard[i];
+		if (!--h->page_covered[i / PG])
+			h->tainted[i / PG] = false;
+	}
+}
+
+static bool head_clean(const struct hostile *h, const struct head *hd)
+{
+	size_t start, end, p;
+	unsigned int i;
+
+	if (!hd->clean)
+		return false;
+	for (i = 0; i < hd->nseg; i++) {
+		if (!arena_part(h, hd->seg[i].gpa, hd->seg[i].len, &start, &end))
+			return false;
+		for (p = start / PG; p <= (end - 1) / PG; p++)
+			if (h->tainted[p])
+				return false;
+	}
+	return true;
+}
+
+static void head_release(struct hostile *h, __u16 id)
+{
+	struct head *hd = &h->heads[id];
+	unsigned int i;
+
+	for (i = 0; i < hd->nseg; i++)
+		uncover(h, &hd->seg[i]);
+	for (i = 0; i < hd->ndesc; i++)
+		h->desc_busy[hd->desc[i]] = false;
+	hd->nseg = 0;
+	hd->ndesc = 0;
+	hd->cap = 0;
+	hd->outstanding = 0;
+}
+
+/* Up to @n free descriptor table entries into @ids; how many. */
+static unsigned int desc_alloc(struct hostile *h, __u16 *ids, unsigned int n)
+{
+	unsigned int i, got = 0, start = rnd_below(h, RING);
+
+	for (i = 0; i < RING && got < n; i++) {
+		__u16 d = (start + i) % RING;
+
+		if (!h->desc_busy[d] && !h->heads[d].outstanding)
+			ids[got++] = d;
+	}
+	for (i = 0; i < got; i++)
+		h->desc_busy[ids[i]] = true;
+	return got;
+}
+
+static void desc_free(struct hostile *h, const __u16 *ids, unsigned int n)
+{
+	while (n--)
+		h->desc_busy[ids[n]] = false;
+}
+
+static void desc_set(struct hostile *h, __u16 d, __u64 gpa, __u32 len,
+		     __u16 flags, __u16 next)
+{
+	struct vring_desc *desc = &h->vr.desc[d];
+
+	desc->addr = gpa;
+	desc->len = len;
+	desc->flags = flags;
+	desc->next = next;
+}
+
+/* A page of the arena no posted buffer covers, or -1. */
+static long free_page(struct hostile *h)
+{
+	size_t pages = h->arena_len / PG, p;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		p = rnd_below(h, pages);
+		if (!h->page_covered[p])
+			return p;
+	}
+	return -1;
+}
+
+/* A page some posted buffer covers, or -1. */
+static long busy_page(struct hostile *h)
+{
+	size_t pages = h->arena_len / PG, p;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++) {
+		p = rnd_below(h, pages);
+		if (h->page_covered[p])
+			return p;
+	}
+	return -1;
+}
+
+static __u64 page_gpa(const struct hostile *h, long p)
+{
+	return h->arena_gpa + (__u64)p * PG;
+}
+
+/* @n distinct free pages for one buffer; false if there are not. */
+static bool free_pages(struct hostile *h, struct seg *segs, unsigned int n)
+{
+	unsigned int i, j;
+	long p;
+
+	for (i = 0; i < n; i++) {
+		p = free_page(h);
+		if (p < 0)
+			return false;
+		segs[i].gpa = page_gpa(h, p);
+		segs[i].len = PG;
+		for (j = 0; j < i; j++)
+			if (segs[j].gpa == segs[i].gpa)
+				return false;
+	}
+	return true;
+}
+
+static void avail_push(struct hostile *h, __u16 id)
+{
+	h->vr.avail->ring[h->avail_idx % RING] = id;
+	h->avail_idx++;
+	h->out++;
+	/* Pairs with vhost's read barrier after it loads avail->idx. */
+	__atomic_store_n(&h->vr.avail->idx, h->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Post the head @d, whose descriptors the caller wrote, standing for
+ * @nseg segments.
+ */
+static void post(struct hostile *h, __u16 d, const __u16 *descs,
+		 unsigned int ndesc, const struct seg *segs, unsigned int nseg,
+		 bool clean)
+{
+	struct head *hd = &h->heads[d];
+	unsigned int i;
+
+	hd->clean = clean;
+	hd->nseg = nseg;
+	hd->cap = 0;
+	for (i = 0; i < nseg; i++) {
+		hd->seg[i] = segs[i];
+		hd->cap += segs[i].len;
+		cover(h, &segs[i], clean);
+	}
+	hd->ndesc = ndesc;
+	memcpy(hd->desc, descs, ndesc * sizeof(*descs));
+	hd->outstanding = 1;
+	if (clean)
+		h->posted_good++;
+	else
+		h->posted_bad++;
+	avail_push(h, d);
+}
+
+/* One buffer of one descriptor. */
+static void post_one(struct hostile *h, __u64 gpa, __u32 len, __u16 flags,
+		     bool clean)
+{
+	struct seg s = { gpa, len };
+	__u16 d;
+
+	if (!desc_alloc(h, &d, 1))
+		return;
+	desc_set(h, d, gpa, len, flags, 0);
+	post(h, d, &d, 1, &s, flags & VRING_DESC_F_WRITE ? 1 : 0, clean);
+}
+
+static bool room(const struct hostile *h, unsigned int n)
+{
+	return h->out + n <= MAX_OUT;
+}
+
+static void act_good(struct hostile *h)
+{
+	unsigned int i, n = 1 + rnd_below(h, 32);
+	long p;
+
+	for (i = 0; i < n && room(h, 1); i++) {
+		p = free_page(h);
+		/* Now and then two pages in one buffer: the NIC writes
+		 * only the first.
+		 */
+		if (p < 0 || (p + 1) * PG >= h->arena_len)
+			continue;
+		if (rnd_below(h, 8) || h->page_covered[p + 1])
+			post_one(h, page_gpa(h, p), PG, VRING_DESC_F_WRITE, true);
+		else
+			post_one(h, page_gpa(h, p), 2 * PG, VRING_DESC_F_WRITE,
+				 true);
+	}
+}
+
+/* Buffers the NIC must not get: shorter than a page, or not at a page's
+ * start (then across two free pages).
+ */
+static void act_short(struct hostile *h)
+{
+	unsigned int i, off, len, n = 1 + rnd_below(h, 4);
+	long p;
+
+	for (i = 0; i < n && room(h, 1); i++) {
+		p = free_page(h);
+		if (p < 0 || (p + 1) * PG >= h->arena_len ||
+		    h->page_covered[p + 1])
+			continue;
+		if (rnd_below(h, 2)) {
+			len = VHOST_GUEST_MIN_BUF_LEN + rnd_below(h, PG - VHOST_GUEST_MIN_BUF_LEN);
+			off = rnd_below(h, PG - len + 1);
+		} else {
+			len = PG;
+			off = 1 + rnd_below(h, PG - 1);
+		}
+		post_one(h, page_gpa(h, p) + off, len, VRING_DESC_F_WRITE, true);
+	}
+}
+
+/* A chain of 2 to 4 free pages: the ordinary path's. */
+static void act_chain(struct hostile *h)
+{
+	unsigned int i, got, n = 2 + rnd_below(h, 3);
+	struct seg segs[4];
+	__u16 d[4];
+
+	if (!room(h, 1) || !free_pages(h, segs, n))
+		return;
+	got = desc_alloc(h, d, n);
+	if (got != n) {
+		desc_free(h, d, got);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		desc_set(h, d[i], segs[i].gpa, segs[i].len,
+			 VRING_DESC_F_WRITE | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			 i + 1 < n ? d[i + 1] : 0);
+	post(h, d[0], d, n, segs, n, true);
+}
+
+/* An indirect table of @n entries for head @d, in its page of tables. */
+static struct vring_desc *table_of(struct hostile *h, __u16 d)
+{
+	return (struct vring_desc *)(h->tables + (size_t)d * PG);
+}
+
+static __u64 table_gpa(const struct hostile *h, __u16 d)
+{
+	return h->tables_gpa + (__u64)d * PG;
+}
+
+/* An indirect buffer of 1 to 4 free pages; with one, the NIC may take it. */
+static void act_indirect(struct hostile *h)
+{
+	unsigned int i, n = 1 + rnd_below(h, 4);
+	struct vring_desc *t;
+	struct seg segs[4];
+	__u16 d;
+
+	if (!room(h, 1) || !free_pages(h, segs, n) || !desc_alloc(h, &d, 1))
+		return;
+	t = table_of(h, d);
+	for (i = 0; i < n; i++) {
+		t[i].addr = segs[i].gpa;
+		t[i].len = PG;
+		t[i].flags = VRING_DESC_F_WRITE | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		t[i].next = i + 1;
+	}
+	desc_set(h, d, table_gpa(h, d), n * sizeof(*t), VRING_DESC_F_INDIRECT, 0);
+	post(h, d, &d, 1, segs, n, true);
+}
+
+static void act_outside(struct hostile *h)
+{
+	const __u64 end = MEM_GPA + MEM_SIZE;
+	const __u64 gpas[] = {
+		0, MEM_GPA - PG, MEM_GPA - 100, end, end - 100, end + PG,
+		~0ULL - PG + 1, ~0ULL - 10, 1ULL << 52,
+	};
+	__u64 gpa = gpas[rnd_below(h, ARRAY_SIZE(gpas))];
+
+	if (!rnd_below(h, 4))
+		gpa = rnd(h);
+	if (room(h, 1))
+		post_one(h, gpa, rnd_below(h, 2) ? PG : 1 + rnd_below(h, 65536),
+			 VRING_DESC_F_WRITE, false);
+}
+
+static void act_huge(struct hostile *h)
+{
+	long p = free_page(h);
+
+	if (p >= 0 && room(h, 1))
+		post_one(h, page_gpa(h, p), rnd_below(h, 2) ? ~0U : 1U << 31,
+			 VRING_DESC_F_WRITE, false);
+}
+
+static void act_zero(struct hostile *h)
+{
+	long p = free_page(h);
+
+	if (p >= 0 && room(h, 1))
+		post_one(h, page_gpa(h, p), 0, VRING_DESC_F_WRITE, false);
+}
+
+/* Into the guest's own rings: the host may write there as asked; the
+ * guest's view of its rings is then worth nothing until it resets them.
+ */
+static void act_ring(struct hostile *h)
+{
+	const __u64 gpas[] = {
+		h->vr.desc_gpa, h->vr.avail_gpa, h->vr.used_gpa,
+		h->vr.used_gpa + 8, h->vr.tx_gpa,
+	};
+
+	if (!room(h, 1))
+		return;
+	post_one(h, gpas[rnd_below(h, ARRAY_SIZE(gpas))], PG,
+		 VRING_DESC_F_WRITE, false);
+	h->clobbered = true;
+}
+
+/* Over a page a posted buffer covers: at its start, or across it. */
+static void act_overlap(struct hostile *h)
+{
+	long p = busy_page(h);
+	__u64 gpa;
+
+	if (p < 0 || !room(h, 1))
+		return;
+	gpa = page_gpa(h, p);
+	if (rnd_below(h, 2))
+		gpa += rnd_below(h, PG);
+	if (gpa + PG > h->arena_gpa + h->arena_len)
+		gpa = page_gpa(h, p);
+	post_one(h, gpa, PG, VRING_DESC_F_WRITE, false);
+}
+
+/* A chain that loops, one whose next is past the table, or one longer
+ * than the ring through a loop of two.
+ */
+static void act_loop(struct hostile *h)
+{
+	struct seg s;
+	__u16 d[2];
+	long p;
+
+	p = free_page(h);
+	if (p < 0 || !room(h, 1))
+		return;
+	if (desc_alloc(h, d, 2) != 2) {
+		desc_free(h, d, 1);
+		return;
+	}
+	s.gpa = page_gpa(h, p);
+	s.len = PG;
+	switch (rnd_below(h, 3)) {
+	case 0:
+		desc_set(h, d[0], s.gpa, PG,
+			 VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, d[1]);
+		desc_set(h, d[1], s.gpa, PG,
+			 VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, d[0]);
+		break;
+	case 1:
+		desc_set(h, d[0], s.gpa, PG,
+			 VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+			 RING + rnd_below(h, 65536 - RING));
+		desc_set(h, d[1], 0, 0, 0, 0);
+		break;
+	default:
+		desc_set(h, d[0], s.gpa, PG,
+			 VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, d[0]);
+		desc_set(h, d[1], 0, 0, 0, 0);
+		break;
+	}
+	post(h, d[0], d, 2, &s, 1, false);
+}
+
+/* Device-readable descriptors in an RX buffer, alone or first. */
+static void act_readonly(struct hostile *h)
+{
+	long p = free_page(h);
+	__u16 d[2];
+	struct seg s;
+
+	if (p < 0 || !room(h, 1))
+		return;
+	if (rnd_below(h, 2)) {
+		post_one(h, page_gpa(h, p), PG, 0, false);
+		return;
+	}
+	if (desc_alloc(h, d, 2) != 2) {
+		desc_free(h, d, 1);
+		return;
+	}
+	s.gpa = page_gpa(h, p);
+	s.len = PG;
+	desc_set(h, d[0], s.gpa, 64, VRING_DESC_F_NEXT, d[1]);
+	desc_set(h, d[1], s.gpa + 64, PG - 64, VRING_DESC_F_WRITE, 0);
+	post(h, d[0], d, 2, &s, 1, false);
+}
+
+/* Indirect tables that are wrong: nested, chained on, of a length that is
+ * not whole descriptors or is 0, outside memory, looping inside, or more
+ * segments in one chain than vhost takes.
+ */
+static void act_bad_indirect(struct hostile *h)
+{
+	unsigned int i, n, got, nd, kind = rnd_below(h, 7);
+	__u16 d[5];
+	struct vring_desc *t;
+	struct seg s;
+	long p;
+
+	if (!room(h, 1))
+		return;
+	p = free_page(h);
+	if (p < 0)
+		return;
+	nd = kind == 6 ? 5 : kind == 1 ? 2 : 1;
+	got = desc_alloc(h, d, nd);
+	if (got != nd) {
+		desc_free(h, d, got);
+		return;
+	}
+	s.gpa = page_gpa(h, p);
+	s.len = PG;
+	for (i = 0; i < nd; i++) {
+		t = table_of(h, d[i]);
+		for (n = 0; n < MAX_SEG; n++) {
+			t[n].addr = s.gpa + rnd_below(h, PG);
+			t[n].len = 1;
+			t[n].flags = VRING_DESC_F_WRITE |
+				     (n + 1 < MAX_SEG ? VRING_DESC_F_NEXT : 0);
+			t[n].next = n + 1;
+		}
+	}
+	t = table_of(h, d[0]);
+	n = 1 + rnd_below(h, 8);
+	switch (kind) {
+	case 0:		/* nested */
+		t[0].flags = VRING_DESC_F_INDIRECT;
+		t[0].addr = table_gpa(h, d[0]);
+		t[0].len = 16;
+		break;
+	case 1:		/* followed by another descriptor */
+		desc_set(h, d[1], s.gpa, PG, VRING_DESC_F_WRITE, 0);
+		desc_set(h, d[0], table_gpa(h, d[0]), n * 16,
+			 VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, d[1]);
+		break;
+	case 2:		/* not whole descriptors, or empty */
+		desc_set(h, d[0], table_gpa(h, d[0]),
+			 rnd_below(h, 2) ? n * 16 + 1 + rnd_below(h, 15) : 0,
+			 VRING_DESC_F_INDIRECT, 0);
+		break;
+	case 3:		/* the table outside memory */
+		desc_set(h, d[0], MEM_GPA + MEM_SIZE - 8, 64,
+			 VRING_DESC_F_INDIRECT, 0);
+		break;
+	case 4:		/* a loop inside */
+		t[n - 1].flags |= VRING_DESC_F_NEXT;
+		t[n - 1].next = 0;
+		break;
+	case 5:		/* next past the table */
+		t[n - 1].flags |= VRING_DESC_F_NEXT;
+		t[n - 1].next = n + rnd_below(h, 1000);
+		break;
+	default:	/* 5 tables of 256: more than vhost's 1024 segments */
+		for (i = 0; i < nd; i++)
+			desc_set(h, d[i], table_gpa(h, d[i]), PG,
+				 VRING_DESC_F_INDIRECT |
+				 (i + 1 < nd ? VRING_DESC_F_NEXT : 0),
+				 i + 1 < nd ? d[i + 1] : 0);
+		break;
+	}
+	if (kind == 0 || kind == 4 || kind == 5)
+		desc_set(h, d[0], table_gpa(h, d[0]), n * 16,
+			 VRING_DESC_F_INDIRECT, 0);
+	post(h, d[0], d, nd, &s, 1, false);
+}
+
+static void act_bad_id(struct hostile *h)
+{
+	if (room(h, 1))
+		avail_push(h, RING + rnd_below(h, 65536 - RING));
+}
+
+/* The avail index moved past what the ring holds: nothing the guest put
+ * there is to be trusted until it resets.
+ */
+static void act_avail_jump(struct hostile *h)
+{
+	__atomic_store_n(&h->vr.avail->idx,
+			 (__u16)(h->avail_idx + RING + 1 + rnd_below(h, 1000)),
+			 __ATOMIC_RELEASE);
+	h->clobbered = true;
+}
+
+/* A buffer the host has, posted again: whatever lands in it may be
+ * overwritten by the second use.
+ */
+static void act_repost(struct hostile *h)
+{
+	unsigned int i, j, start = rnd_below(h, RING);
+	struct head *hd;
+	__u16 id;
+
+	for (i = 0; i < RING && room(h, 1); i++) {
+		id = (start + i) % RING;
+		hd = &h->heads[id];
+		if (!hd->outstanding)
+			continue;
+		for (j = 0; j < hd->nseg; j++)
+			taint(h, &hd->seg[j]);
+		hd->clean = false;
+		hd->outstanding++;
+		avail_push(h, id);
+		return;
+	}
+}
+
+/* What the guest does, how often, and how (NULL: in the test's loop). */
+static const struct {
+	const char *name;
+	unsigned int weight;
+	void (*fn)(struct hostile *h);
+} acts[A_NR] = {
+	[A_GOOD] = { "good buffers", 30, act_good },
+	[A_SHORT] = { "short or unaligned", 6, act_short },
+	[A_CHAIN] = { "good chains", 4, act_chain },
+	[A_INDIRECT] = { "good indirect", 4, act_indirect },
+	[A_OUTSIDE] = { "outside memory", 4, act_outside },
+	[A_HUGE] = { "huge length", 1, act_huge },
+	[A_ZERO] = { "zero length", 3, act_zero },
+	[A_RING] = { "into the vrings", 2, act_ring },
+	[A_OVERLAP] = { "overlapping", 5, act_overlap },
+	[A_LOOP] = { "looped or broken chains", 2, act_loop },
+	[A_READONLY] = { "read-only", 2, act_readonly },
+	[A_BAD_INDIRECT] = { "bad indirect", 4, act_bad_indirect },
+	[A_BAD_ID] = { "id past the ring", 1, act_bad_id },
+	[A_AVAIL_JUMP] = { "avail index jump", 1, act_avail_jump },
+	[A_REPOST] = { "repost of a held buffer", 4, act_repost },
+	[A_STARVE] = { "no repost for a while", 2, NULL },
+	[A_RESET] = { "vring reset", 3, NULL },
+	[A_MEM_SAME] = { "memory table again", 2, NULL },
+	[A_MEM_HALF] = { "memory table halved", 1, NULL },
+	[A_WAIT] = { "wait", 10, NULL },
+};
+
+static void check_frame(struct hostile *h, const struct nsim_port *a,
+			const struct nsim_port *vif);
+
+/* Consume what the host used, checking it as it goes; with the rings
+ * clobbered, only skip it.
+ */
+static void consume(struct hostile *h, const struct nsim_port *a,
+		    const struct nsim_port *vif)
+{
+	struct vring_used_elem e;
+	struct head *hd;
+	__u16 idx, nb;
+	bool clean;
+	size_t i, n;
+	__u32 k;
+
+	idx = __atomic_load_n(&h->vr.used->idx, __ATOMIC_ACQUIRE);
+	while (h->last_used != idx && !h->clobbered) {
+		e = h->vr.used->ring[h->last_used % RING];
+		h->last_used++;
+		h->used++;
+		if (e.id >= RING || !h->heads[e.id].outstanding) {
+			host_fail(h, "used id %u was not posted", e.id);
+			return;
+		}
+		hd = &h->heads[e.id];
+		if (hd->clean && e.len > hd->cap) {
+			host_fail(h, "used length %u of id %u, which offered %llu",
+				  e.len, e.id, (unsigned long long)hd->cap);
+			return;
+		}
+		clean = head_clean(h, hd);
+		h->out--;
+		if (!e.len) {
+			if (h->need && !h->desync)
+				host_fail(h, "id %u given back inside a frame", e.id);
+			h->zero_len++;
+			/* The NIC writes a page from a page-aligned start */
+			if (clean && hd->nseg == 1 && !(hd->seg[0].gpa % PG)) {
+				const unsigned char *b = h->mem + hd->seg[0].gpa - MEM_GPA;
+
+				for (i = 0; i < PG && !b[i]; i++)
+					;
+				if (i < PG)
+					host_fail(h, "id %u given back unused with byte %zu = %#x",
+						  e.id, i, b[i]);
+				h->zero_checked++;
+			}
+			if (!--hd->outstanding)
+				head_release(h, e.id);
+			continue;
+		}
+		if (!h->need) {
+			if (!clean)
+				h->desync = true;
+			h->fclean = true;
+			h->flen = 0;
+		}
+		if (h->desync) {
+			if (!--hd->outstanding)
+				head_release(h, e.id);
+			continue;
+		}
+		h->fclean &= clean;
+		/* The bytes, across the buffer's segments */
+		for (k = h->fclean ? e.len : 0, i = 0; k && i < hd->nseg; i++) {
+			n = hd->seg[i].len < k ? hd->seg[i].len : k;
+			if (h->flen + n > sizeof(h->fdata)) {
+				host_fail(h, "frame longer than %zu bytes", sizeof(h->fdata));
+				return;
+			}
+			memcpy(h->fdata + h->flen, h->mem + hd->seg[i].gpa - MEM_GPA, n);
+			h->flen += n;
+			k -= n;
+		}
+		if (!h->need) {
+			if (e.len < HDR_LEN) {
+				host_fail(h, "frame head of %u bytes", e.len);
+				return;
+			}
+			memcpy(&nb, h->fdata + 10, sizeof(nb));
+			if (!nb || nb > RING) {
+				host_fail(h, "num_buffers %u", nb);
+				return;
+			}
+			h->need = nb;
+		}
+		if (!--hd->outstanding)
+			head_release(h, e.id);
+		if (!--h->need)
+			check_frame(h, a, vif);
+	}
+	if (h->clobbered)
+		h->last_used = idx;
+}
+
+static size_t frame_len(__u32 seq)
+{
+	return 60 + (seq * 997U) % 8955;
+}
+
+static void check_frame(struct hostile *h, const struct nsim_port *a,
+			const struct nsim_port *vif)
+{
+	const unsigned char *f = h->fdata + HDR_LEN;
+	size_t len = h->flen - HDR_LEN;
+	__u32 seq;
+	int ret;
+
+	h->frames++;
+	if (!h->fclean)
+		return;
+	if (len < ETH_HLEN + 4 || memcmp(f + 6, a->mac, ETH_ALEN) ||
+	    f[12] != NSIM_ETH_P_TEST >> 8 || f[13] != (NSIM_ETH_P_TEST & 0xff)) {
+		h->frames_other++;
+		return;
+	}
+	memcpy(&seq, f + ETH_HLEN, sizeof(seq));
+	ret = nsim_check_frame(f, len, frame_len(seq), a, vif, NULL, &seq);
+	if (ret)
+		host_fail(h, "frame %u of %zu bytes: %s", seq, len, strerror(-ret));
+	h->frames_checked++;
+	h->bytes_checked += len;
+}
+
+/* Every free byte of the arena still holds its guard. */
+static void check_guard(struct hostile *h)
+{
+	size_t p, i, pages = h->arena_len / PG;
+
+	if (h->clobbered)
+		return;
+	h->guard_checks++;
+	for (p = 0; p < pages; p++) {
+		if (!h->page_covered[p]) {
+			if (memcmp(h->arena + p * PG, h->guard + p * PG, PG))
+				break;
+			h->guard_bytes += PG;
+			continue;
+		}
+		for (i = p * PG; i < (p + 1) * PG; i++)
+			if (!h->cover[i] && h->arena[i] != h->guard[i])
+				break;
+		if (i < (p + 1) * PG)
+			break;
+		h->guard_bytes += PG - h->page_covered[p];
+	}
+	if (p == pages)
+		return;
+	for (i = p * PG; h->arena[i] == h->guard[i] || h->cover[i]; i++)
+		;
+	host_fail(h, "guest byte %#llx not posted, %#x instead of its guard %#x",
+		  (unsigned long long)(h->arena_gpa + i), h->arena[i], h->guard[i]);
+}
+
+static unsigned int count_tag(const unsigned char *mem, size_t len,
+			      const char *tag)
+{
+	const unsigned char *p, *end = mem + len;
+	unsigned int n = 0;
+
+	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
+		n++;
+	return n;
+}
+
+static void check_tags(struct hostile *h)
+{
+	unsigned int host, foreign;
+
+	h->tag_scans++;
+	host = count_tag(h->mem, MEM_SIZE, host_tag);
+	foreign = count_tag(h->mem, MEM_SIZE, foreign_tag);
+	if (host || foreign)
+		host_fail(h, "guest memory holds %u host tags, %u foreign tags",
+			  host, foreign);
+}
+
+/* Before the binding ends: add up its counters. */
+static void bound_add(struct hostile *h)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int i;
+
+	if (nsim_queue_vhost(h->nic, QB, &vs))
+		return;
+	for (i = 0; i < NSIM_VHOST_NSTATS; i++)
+		h->bound.v[i] += vs.v[i];
+}
+
+/* Reset the RX virtqueue: the host gives back what the NIC held, the
+ * guest takes back everything else it posted.
+ */
+static int reset(struct hostile *h, const struct nsim_port *a,
+		 const struct nsim_port *vif)
+{
+	unsigned int i;
+	int ret;
+
+	bound_add(h);
+	ret = vhost_guest_rx_stop(h->g);
+	if (ret)
+		return ret;
+	consume(h, a, vif);
+	for (i = 0; i < RING; i++)
+		if (h->heads[i].outstanding)
+			head_release(h, i);
+	memset(h->desc_busy, 0, sizeof(h->desc_busy));
+	if (h->clobbered) {
+		/* Nothing is covered any more: all of it is guard again */
+		memcpy(h->arena, h->guard, h->arena_len);
+		h->clobbered = false;
+	}
+	check_guard(h);
+	h->avail_idx = 0;
+	h->last_used = 0;
+	h->out = 0;
+	h->need = 0;
+	h->desync = false;
+	h->reset_in = -1;
+	h->resets++;
+	return vhost_guest_rx_restart(h->g);
+}
+
+/* The kernel log since @fd was opened: the first line that tells of a
+ * kernel bug, if any, into @line.
+ */
+static bool kmsg_bad(int fd, char *line, size_t len)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "kernel BUG",
+		"general protection", "stalled pool", "possible circular",
+		"possible recursive", "blocked for more than", "list_add corruption",
+		"list_del corruption", NULL,
+	};
+	const char *const *b;
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = 0;
+		for (b = bad; *b; b++) {
+			if (strstr(rec, *b)) {
+				snprintf(line, len, "%s", rec);
+				return true;
+			}
+		}
+	}
+}
+
+/* Fill @size bytes of a child's memory with @tag and let it exit. */
+static int host_prefill(size_t size)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		unsigned char *p;
+		size_t off;
+
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (off = 0; off + 8 <= size; off += 8)
+			memcpy(p + off, host_tag, 8);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOMEM;
+}
+
+/* Frames to the guest, and tagged ones for others in between. */
+struct traffic {
+	const struct nsim_port *a, *b, *vif;
+	int fd;
+	pthread_t thread;
+	bool stop;		/* __atomic: set by the test thread */
+	unsigned long sent, others;
+};
+
+static void *traffic_run(void *arg)
+{
+	static const struct nsim_port stranger = {
+		.mac = { 0x02, 0x00, 0x00, 0x00, 0xee, 0x02 },
+	};
+	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
+	struct traffic *t = arg;
+	__u32 seq = 0;
+	size_t len, i;
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED)) {
+		len = nsim_build_frame(buf, frame_len(seq), seq, t->a, t->vif, NULL);
+		if (send(t->fd, buf, len, 0) == (ssize_t)len)
+			t->sent++;
+		if (!(seq % 4)) {
+			len = nsim_build_frame(buf, frame_len(seq), seq, t->a,
+					       seq % 8 ? t->b : &stranger, NULL);
+			for (i = ETH_HLEN + 4; i < len; i++)
+				buf[i] = foreign_tag[(i - ETH_HLEN - 4) % 8];
+			if (send(t->fd, buf, len, 0) == (ssize_t)len)
+				t->others++;
+		}
+		seq++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+static unsigned long env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v ? strtoul(v, NULL, 0) : def;
+}
+
+static __s64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__s64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum act pick(struct hostile *h)
+{
+	unsigned int i, total = 0, r;
+
+	for (i = 0; i < A_NR; i++)
+		total += acts[i].weight;
+	r = rnd_below(h, total);
+	for (i = 0; r >= acts[i].weight; i++)
+		r -= acts[i].weight;
+	return i;
+}
+
+FIXTURE(hostile)
+{
+	struct nsim_port a, b, vif;
+	int tap_fd;
+	int kmsg_fd;
+	struct hostile *h;
+	struct traffic t;
+	bool traffic;
+};
+
+FIXTURE_SETUP(hostile)
+{
+	struct vhost_guest_opts opts = {
+		.mem_size = MEM_SIZE, .mem_gpa = MEM_GPA, .ring_num = RING,
+		.buf_len = PG, .indirect = true,
+	};
+	const unsigned char *m;
+	struct hostile *h;
+	size_t len;
+	char msg[256];
+	int ret;
+
+	if (access("/sys/bus/netdevsim/new_device", W_OK))
+		SKIP(return, "netdevsim is not available (CONFIG_NETDEVSIM)");
+	if (access("/dev/vhost-net", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-net is not available (CONFIG_VHOST_NET)");
+	self->tap_fd = -1;
+	self->t.fd = -1;
+	self->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->kmsg_fd);
+	lseek(self->kmsg_fd, 0, SEEK_END);
+
+	ret = nsim_pair_create(&self->a, &self->b, NQ);
+	ASSERT_EQ(0, ret) TH_LOG("netdevsim pair: %s", strerror(-ret));
+	ASSERT_EQ(0, nsim_set_mtu(&self->a, MTU));
+	ASSERT_EQ(0, nsim_set_mtu(&self->b, MTU));
+	ret = nsim_rings_set(&self->b, 1, 0, -1, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
+	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
+	snprintf(self->vif.ifname, sizeof(self->vif.ifname), "mvh%d",
+		 getpid() % 10000);
+	ASSERT_EQ(0, nsim_macvtap_create(&self->vif, &self->b, MTU));
+	self->tap_fd = vhost_guest_macvtap_open(self->vif.ifindex, HDR_LEN);
+	ASSERT_LE(0, self->tap_fd);
+	m = self->vif.mac;
+	snprintf(msg, sizeof(msg), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
+			      self->b.ifname, msg, QB));
+	ret = nsim_queue_lease(self->vif.ifindex, self->b.ifindex, QB, msg,
+			       sizeof(msg));
+	ASSERT_LT(0, ret) TH_LOG("queue-create: %s %s", strerror(-ret), msg);
+
+	/* Host pages with a tag in them, for the spares and the guest's
+	 * memory to come from
+	 */
+	ASSERT_EQ(0, host_prefill(256UL << 20));
+
+	h = calloc(1, sizeof(*h));
+	ASSERT_NE(NULL, h);
+	self->h = h;
+	ASSERT_EQ(0, vhost_guest_open(&h->g, &opts));
+	h->mem = vhost_guest_mem(h->g, &len);
+	vhost_guest_rx_vring(h->g, &h->vr);
+	h->arena = h->vr.free_mem;
+	h->arena_gpa = h->vr.free_gpa;
+	h->arena_len = h->vr.free_len / PG * PG;
+	/* The library's own RX buffers, unused here, hold the tables */
+	h->tables = (unsigned char *)vhost_guest_rx_buf(h->g, 0, &len);
+	h->tables_gpa = vhost_guest_rx_buf_gpa(h->g, 0);
+	h->guard = malloc(h->arena_len);
+	h->cover = calloc(h->arena_len, sizeof(*h->cover));
+	h->page_covered = calloc(h->arena_len / PG, sizeof(*h->page_covered));
+	h->tainted = calloc(h->arena_len / PG, sizeof(*h->tainted));
+	ASSERT_TRUE(h->guard && h->cover && h->page_covered && h->tainted);
+	for (len = 0; len < h->arena_len; len++)
+		h->guard[len] = guard_byte(len);
+	memcpy(h->arena, h->guard, h->arena_len);
+	h->reset_in = -1;
+	h->nic = self->b.ifindex;
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(h->g, self->tap_fd));
+
+	self->t.a = &self->a;
+	self->t.b = &self->b;
+	self->t.vif = &self->vif;
+	self->t.fd = nsim_tx_open(&self->a);
+	ASSERT_LE(0, self->t.fd);
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	struct hostile *h = self->h;
+
+	if (self->traffic) {
+		__atomic_store_n(&self->t.stop, true, __ATOMIC_RELAXED);
+		pthread_join(self->t.thread, NULL);
+	}
+	if (h) {
+		vhost_guest_close(h->g);
+		free(h->guard);
+		free(h->cover);
+		free(h->page_covered);
+		free(h->tainted);
+		free(h);
+	}
+	if (self->t.fd >= 0)
+		close(self->t.fd);
+	if (self->tap_fd >= 0)
+		close(self->tap_fd);
+	if (self->kmsg_fd >= 0)
+		close(self->kmsg_fd);
+	nsim_run("ip link del %s 2>/dev/null", self->vif.ifname);
+	nsim_pair_destroy(&self->a, &self->b);
+}
+
+/* Checks at a checkpoint: guard, tags, the pin bound. */
+static void checkpoint(struct _test_data_hostile *self)
+{
+	struct hostile *h = self->h;
+	struct nsim_vhost_stats vs;
+
+	check_guard(h);
+	check_tags(h);
+	if (!nsim_queue_vhost(self->b.ifindex, QB, &vs) &&
+	    VS(vs, PINNED_PAGES) > MAX_PINNED)
+		host_fail(h, "%llu guest pages pinned, more than %u",
+			  VS(vs, PINNED_PAGES), MAX_PINNED);
+}
+
+TEST_F_TIMEOUT(hostile, random_guest, 600)
+{
+	unsigned long iters = env_ul("VHOST_HOSTILE_ITERS", 3000);
+	__s64 end = now_ms() + 1000 * env_ul("VHOST_HOSTILE_SECS", 150);
+	struct nsim_vhost_stats vs = {}, before;
+	struct hostile *h = self->h;
+	unsigned long seed, it, ms;
+	__s64 start = now_ms();
+	__u64 zc, vqe;
+	unsigned int pools, i, n;
+	__u64 inflight;
+	char line[1024];
+	enum act a;
+	bool run;
+
+	seed = env_ul("VHOST_HOSTILE_SEED", (unsigned long)time(NULL));
+	h->rng = seed * 0x9e3779b97f4a7c15ULL | 1;
+	TH_LOG("seed %lu (VHOST_HOSTILE_SEED=%lu to replay the guest's choices)",
+	       seed, seed);
+	ASSERT_EQ(0, pthread_create(&self->t.thread, NULL, traffic_run, &self->t));
+	self->traffic = true;
+
+	for (it = 0; it < iters && now_ms() < end && !h->fail[0]; it++) {
+		a = pick(h);
+		switch (a) {
+		case A_STARVE:
+			for (ms = 10 + rnd_below(h, 50); ms; ms--) {
+				usleep(10 * 1000);
+				consume(h, &self->a, &self->vif);
+			}
+			break;
+		case A_RESET:
+			ASSERT_EQ(0, reset(h, &self->a, &self->vif));
+			break;
+		case A_MEM_SAME:
+			bound_add(h);
+			ASSERT_EQ(0, vhost_guest_set_mem_table(h->g));
+			break;
+		case A_MEM_HALF:
+			bound_add(h);
+			h->mem_halved = !h->mem_halved;
+			ASSERT_EQ(0, vhost_guest_set_mem_limit(h->g, h->mem_halved ?
+							       MEM_SIZE / 2 : 0));
+			break;
+		case A_WAIT:
+			usleep(1000 * (1 + rnd_below(h, 20)));
+			break;
+		default:
+			acts[a].fn(h);
+			break;
+		}
+		h->done[a]++;
+		ASSERT_EQ(0, vhost_guest_rx_kick(h->g));
+		consume(h, &self->a, &self->vif);
+
+		/* A vq error stops the RX ring at the bad buffer: reset it
+		 * soon, after the traffic has met the stopped ring a while.
+		 */
+		vqe = vhost_guest_vq_errors(h->g);
+		if ((vqe != h->vq_errors || h->clobbered || h->desync) &&
+		    h->reset_in < 0)
+			h->reset_in = rnd_below(h, 10);
+		h->vq_errors = vqe;
+		if (h->reset_in >= 0 && !h->reset_in--)
+			ASSERT_EQ(0, reset(h, &self->a, &self->vif));
+		if (!(it % 100))
+			checkpoint(self);
+	}
+	TH_LOG("%lu iterations in %lld s", it, (now_ms() - start) / 1000);
+	EXPECT_EQ(0, h->fail[0]) TH_LOG("iteration %lu: %s", it, h->fail);
+
+	/* Still a working binding: a clean ring, good buffers, zero copy */
+	ASSERT_EQ(0, vhost_guest_set_mem_limit(h->g, 0));
+	ASSERT_EQ(0, reset(h, &self->a, &self->vif));
+	ASSERT_EQ(0, nsim_queue_vhost(self->b.ifindex, QB, &before));
+	for (i = 0, run = true; i < 600 && run; i++) {
+		/* As many as the ring takes: the traffic is more than the
+		 * NIC can place otherwise
+		 */
+		for (n = 0; n < 64 && room(h, 8); n++)
+			act_good(h);
+		ASSERT_EQ(0, vhost_guest_rx_kick(h->g));
+		usleep(10 * 1000);
+		consume(h, &self->a, &self->vif);
+		run = !nsim_queue_vhost(self->b.ifindex, QB, &vs) &&
+		      VS(vs, ZC_FRAMES) < VS(before, ZC_FRAMES) + 20;
+	}
+	zc = VS(vs, ZC_FRAMES) - VS(before, ZC_FRAMES);
+	EXPECT_LE(20ULL, zc) TH_LOG("%llu frames in place after the run", zc);
+
+	__atomic_store_n(&self->t.stop, true, __ATOMIC_RELAXED);
+	pthread_join(self->t.thread, NULL);
+	self->traffic = false;
+	usleep(300 * 1000);
+	consume(h, &self->a, &self->vif);
+	checkpoint(self);
+	/* Unbound: what the NIC held comes back, zeroed */
+	bound_add(h);
+	ASSERT_EQ(0, vhost_guest_rx_stop(h->g));
+	consume(h, &self->a, &self->vif);
+	for (i = 0; i < RING; i++)
+		if (h->heads[i].outstanding)
+			head_release(h, i);
+	check_guard(h);
+	EXPECT_EQ(0, h->fail[0]) TH_LOG("at the end: %s", h->fail);
+
+	for (i = 0; i < A_NR; i++)
+		TH_LOG("%6u x %s", h->done[i], acts[i].name);
+	TH_LOG("posted %llu good, %llu bad buffers; %llu vq errors, %llu resets",
+	       h->posted_good, h->posted_bad, h->vq_errors, h->resets);
+	TH_LOG("%llu used; %llu frames, %llu checked byte for byte (%llu bytes), %llu of others",
+	       h->used, h->frames, h->frames_checked, h->bytes_checked,
+	       h->frames_other);
+	TH_LOG("%llu given back unused, %llu of them checked zeroed",
+	       h->zero_len, h->zero_checked);
+	TH_LOG("%llu guard checks (%llu MiB compared), %llu tag scans of 16 MiB",
+	       h->guard_checks, h->guard_bytes >> 20, h->tag_scans);
+	TH_LOG("traffic: %lu frames to the guest, %lu tagged for others",
+	       self->t.sent, self->t.others);
+	TH_LOG("bindings: zc %llu copy %llu host %llu other %llu drops %llu",
+	       VS(h->bound, ZC_FRAMES), VS(h->bound, COPY_FRAMES),
+	       VS(h->bound, HOST_FRAMES), VS(h->bound, OTHER_FRAMES),
+	       VS(h->bound, DROPS));
+	TH_LOG("bindings: armed %llu, refused %llu, pinned %llu times",
+	       VS(h->bound, ARM_TOTAL), VS(h->bound, ARM_REFUSED),
+	       VS(h->bound, PIN_TOTAL));
+	EXPECT_LT(0ULL, h->posted_bad);
+	EXPECT_LT(0ULL, h->vq_errors);
+	EXPECT_LT(0ULL, h->frames_checked);
+	EXPECT_LT(0ULL, VS(h->bound, ARM_REFUSED));
+	EXPECT_LT(0ULL, h->zero_checked);
+
+	vhost_guest_close(h->g);
+	h->g = NULL;
+	for (ms = 5000; ms > 0; ms -= 100) {
+		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
+		if (!pools)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_FALSE(kmsg_bad(self->kmsg_fd, line, sizeof(line)))
+		TH_LOG("kernel: %s", line);
+}
+
+TEST_HARNESS_MAIN
