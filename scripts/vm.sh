@@ -77,9 +77,14 @@ bench)
 	cmd=$(printf '%q ' "$here/vm/bench.sh" "$build" "$results" $pattern)
 	;;
 check)
-	# libvirt_guest boots this kernel again, as its guest's
-	cmd=$(printf '%q ' env GUEST_KERNEL="$bzimage" "$here/vm/check.sh" \
-		"$build" "$results" "$pattern")
+	# libvirt_guest boots this kernel again, as its guest's; the
+	# seeded tests take their seed and bounds from the environment
+	seeds=()
+	while read -r v; do
+		seeds+=("$v=${!v}")
+	done < <(compgen -v | grep -E '^(QL_FUZZ|VHOST_HOSTILE|VHOST_LIFE)_')
+	cmd=$(printf '%q ' env GUEST_KERNEL="$bzimage" "${seeds[@]}" \
+		"$here/vm/check.sh" "$build" "$results" "$pattern")
 	;;
 *)
 	die "unknown mode $mode"

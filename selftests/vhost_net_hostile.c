@@ -32,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1125,9 +1127,64 @@ static enum act pick(struct hostile *h)
 	return i;
 }
 
+/* The ports, the guest's macvtap on b with its frames steered to QB,
+ * and QB leased to it.
+ */
+struct rig {
+	struct nsim_port a, b, vif;
+};
+
+/* A macvtap named r->vif.ifname on b, with the MAC in r->vif.mac if it
+ * has one (else the kernel's, kept there), leasing QB.
+ */
+static int rig_macvtap(struct rig *r, bool steer, char *msg, size_t len)
+{
+	static const unsigned char none[ETH_ALEN];
+	unsigned char mac[ETH_ALEN];
+	char s[18];
+	int ret;
+
+	memcpy(mac, r->vif.mac, ETH_ALEN);
+	ret = nsim_macvtap_create(&r->vif, &r->b, MTU);
+	if (ret)
+		return ret;
+	if (memcmp(mac, none, ETH_ALEN))
+		memcpy(r->vif.mac, mac, ETH_ALEN);
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", r->vif.mac[0],
+		 r->vif.mac[1], r->vif.mac[2], r->vif.mac[3], r->vif.mac[4],
+		 r->vif.mac[5]);
+	if (nsim_run("ip link set %s address %s", r->vif.ifname, s) ||
+	    (steer && nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
+			       r->b.ifname, s, QB)))
+		return -EIO;
+	ret = nsim_queue_lease(r->vif.ifindex, r->b.ifindex, QB, msg, len);
+	return ret < 0 ? ret : 0;
+}
+
+/* The ports with header/data split and RSS off QB, then the macvtap. */
+static int rig_up(struct rig *r, char *msg, size_t len)
+{
+	int ret;
+
+	ret = nsim_pair_create(&r->a, &r->b, NQ);
+	if (!ret)
+		ret = nsim_set_mtu(&r->a, MTU) ?: nsim_set_mtu(&r->b, MTU);
+	if (!ret)
+		ret = nsim_rings_set(&r->b, 1, 0, -1, msg, len);
+	if (!ret && nsim_run("ethtool -X %s equal %d", r->b.ifname, QB))
+		ret = -EIO;
+	return ret ?: rig_macvtap(r, true, msg, len);
+}
+
+static void rig_down(struct rig *r)
+{
+	nsim_run("ip link del %s 2>/dev/null", r->vif.ifname);
+	nsim_pair_destroy(&r->a, &r->b);
+}
+
 FIXTURE(hostile)
 {
-	struct nsim_port a, b, vif;
+	struct rig r;
 	int tap_fd;
 	int kmsg_fd;
 	struct hostile *h;
@@ -1141,7 +1198,6 @@ FIXTURE_SETUP(hostile)
 		.mem_size = MEM_SIZE, .mem_gpa = MEM_GPA, .ring_num = RING,
 		.buf_len = PG, .indirect = true,
 	};
-	const unsigned char *m;
 	struct hostile *h;
 	size_t len;
 	char msg[256];
@@ -1157,26 +1213,13 @@ FIXTURE_SETUP(hostile)
 	ASSERT_LE(0, self->kmsg_fd);
 	lseek(self->kmsg_fd, 0, SEEK_END);
 
-	ret = nsim_pair_create(&self->a, &self->b, NQ);
-	ASSERT_EQ(0, ret) TH_LOG("netdevsim pair: %s", strerror(-ret));
-	ASSERT_EQ(0, nsim_set_mtu(&self->a, MTU));
-	ASSERT_EQ(0, nsim_set_mtu(&self->b, MTU));
-	ret = nsim_rings_set(&self->b, 1, 0, -1, msg, sizeof(msg));
-	ASSERT_EQ(0, ret) TH_LOG("rings-set: %s %s", strerror(-ret), msg);
-	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB));
-	snprintf(self->vif.ifname, sizeof(self->vif.ifname), "mvh%d",
+	snprintf(self->r.vif.ifname, sizeof(self->r.vif.ifname), "mvh%d",
 		 getpid() % 10000);
-	ASSERT_EQ(0, nsim_macvtap_create(&self->vif, &self->b, MTU));
-	self->tap_fd = vhost_guest_macvtap_open(self->vif.ifindex, HDR_LEN);
+	ret = rig_up(&self->r, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("netdevsim and macvtap: %s %s",
+				 strerror(-ret), msg);
+	self->tap_fd = vhost_guest_macvtap_open(self->r.vif.ifindex, HDR_LEN);
 	ASSERT_LE(0, self->tap_fd);
-	m = self->vif.mac;
-	snprintf(msg, sizeof(msg), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
-			      self->b.ifname, msg, QB));
-	ret = nsim_queue_lease(self->vif.ifindex, self->b.ifindex, QB, msg,
-			       sizeof(msg));
-	ASSERT_LT(0, ret) TH_LOG("queue-create: %s %s", strerror(-ret), msg);
 
 	/* Host pages with a tag in them, for the spares and the guest's
 	 * memory to come from
@@ -1204,13 +1247,13 @@ FIXTURE_SETUP(hostile)
 		h->guard[len] = guard_byte(len);
 	memcpy(h->arena, h->guard, h->arena_len);
 	h->reset_in = -1;
-	h->nic = self->b.ifindex;
+	h->nic = self->r.b.ifindex;
 	ASSERT_EQ(0, vhost_guest_set_backend_fd(h->g, self->tap_fd));
 
-	self->t.a = &self->a;
-	self->t.b = &self->b;
-	self->t.vif = &self->vif;
-	self->t.fd = nsim_tx_open(&self->a);
+	self->t.a = &self->r.a;
+	self->t.b = &self->r.b;
+	self->t.vif = &self->r.vif;
+	self->t.fd = nsim_tx_open(&self->r.a);
 	ASSERT_LE(0, self->t.fd);
 }
 
@@ -1236,8 +1279,7 @@ FIXTURE_TEARDOWN(hostile)
 		close(self->tap_fd);
 	if (self->kmsg_fd >= 0)
 		close(self->kmsg_fd);
-	nsim_run("ip link del %s 2>/dev/null", self->vif.ifname);
-	nsim_pair_destroy(&self->a, &self->b);
+	rig_down(&self->r);
 }
 
 /* Checks at a checkpoint: guard, tags, the pin bound. */
@@ -1248,7 +1290,7 @@ static void checkpoint(struct _test_data_hostile *self)
 
 	check_guard(h);
 	check_tags(h);
-	if (!nsim_queue_vhost(self->b.ifindex, QB, &vs) &&
+	if (!nsim_queue_vhost(self->r.b.ifindex, QB, &vs) &&
 	    VS(vs, PINNED_PAGES) > MAX_PINNED)
 		host_fail(h, "%llu guest pages pinned, more than %u",
 			  VS(vs, PINNED_PAGES), MAX_PINNED);
@@ -1282,11 +1324,11 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 		case A_STARVE:
 			for (ms = 10 + rnd_below(h, 50); ms; ms--) {
 				usleep(10 * 1000);
-				consume(h, &self->a, &self->vif);
+				consume(h, &self->r.a, &self->r.vif);
 			}
 			break;
 		case A_RESET:
-			ASSERT_EQ(0, reset(h, &self->a, &self->vif));
+			ASSERT_EQ(0, reset(h, &self->r.a, &self->r.vif));
 			break;
 		case A_MEM_SAME:
 			bound_add(h);
@@ -1307,7 +1349,7 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 		}
 		h->done[a]++;
 		ASSERT_EQ(0, vhost_guest_rx_kick(h->g));
-		consume(h, &self->a, &self->vif);
+		consume(h, &self->r.a, &self->r.vif);
 
 		/* A vq error stops the RX ring at the bad buffer: reset it
 		 * soon, after the traffic has met the stopped ring a while.
@@ -1318,7 +1360,7 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 			h->reset_in = rnd_below(h, 10);
 		h->vq_errors = vqe;
 		if (h->reset_in >= 0 && !h->reset_in--)
-			ASSERT_EQ(0, reset(h, &self->a, &self->vif));
+			ASSERT_EQ(0, reset(h, &self->r.a, &self->r.vif));
 		if (!(it % 100))
 			checkpoint(self);
 	}
@@ -1327,8 +1369,8 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 
 	/* Still a working binding: a clean ring, good buffers, zero copy */
 	ASSERT_EQ(0, vhost_guest_set_mem_limit(h->g, 0));
-	ASSERT_EQ(0, reset(h, &self->a, &self->vif));
-	ASSERT_EQ(0, nsim_queue_vhost(self->b.ifindex, QB, &before));
+	ASSERT_EQ(0, reset(h, &self->r.a, &self->r.vif));
+	ASSERT_EQ(0, nsim_queue_vhost(self->r.b.ifindex, QB, &before));
 	for (i = 0, run = true; i < 600 && run; i++) {
 		/* As many as the ring takes: the traffic is more than the
 		 * NIC can place otherwise
@@ -1337,8 +1379,8 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 			act_good(h);
 		ASSERT_EQ(0, vhost_guest_rx_kick(h->g));
 		usleep(10 * 1000);
-		consume(h, &self->a, &self->vif);
-		run = !nsim_queue_vhost(self->b.ifindex, QB, &vs) &&
+		consume(h, &self->r.a, &self->r.vif);
+		run = !nsim_queue_vhost(self->r.b.ifindex, QB, &vs) &&
 		      VS(vs, ZC_FRAMES) < VS(before, ZC_FRAMES) + 20;
 	}
 	zc = VS(vs, ZC_FRAMES) - VS(before, ZC_FRAMES);
@@ -1348,12 +1390,12 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 	pthread_join(self->t.thread, NULL);
 	self->traffic = false;
 	usleep(300 * 1000);
-	consume(h, &self->a, &self->vif);
+	consume(h, &self->r.a, &self->r.vif);
 	checkpoint(self);
 	/* Unbound: what the NIC held comes back, zeroed */
 	bound_add(h);
 	ASSERT_EQ(0, vhost_guest_rx_stop(h->g));
-	consume(h, &self->a, &self->vif);
+	consume(h, &self->r.a, &self->r.vif);
 	for (i = 0; i < RING; i++)
 		if (h->heads[i].outstanding)
 			head_release(h, i);
@@ -1394,6 +1436,394 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 			break;
 		usleep(100 * 1000);
 	}
+	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_FALSE(kmsg_bad(self->kmsg_fd, line, sizeof(line)))
+		TH_LOG("kernel: %s", line);
+}
+
+/*
+ * The lifecycle under traffic, seeded: a guest process on the macvtap
+ * that unbinds and binds, moves to another backend and back, swaps its
+ * memory table and closes and reopens its vhost device on its own, while
+ * the test kills it, restarts the bound queue, tries to change the NIC's
+ * channel count, deletes the macvtap and the NIC and makes them again.
+ * Frames flow on one CPU and the guest runs on the other.  The guest
+ * checks every frame it gets; each event must leave no page pool of a
+ * binding that nobody holds, and the last guest receives in place.
+ */
+
+/* What a guest process exits with when the host failed it. */
+#define GUEST_BAD_FRAME		3
+#define GUEST_BAD_RING		4
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int guest_attach(struct vhost_guest **gp, int fd)
+{
+	struct vhost_guest_opts opts = { .buf_len = PG, .ring_num = RING };
+	int ret;
+
+	ret = vhost_guest_open(gp, &opts);
+	if (ret)
+		return ret;
+	ret = vhost_guest_set_backend_fd(*gp, fd);
+	if (!ret)
+		ret = vhost_guest_rx_post(*gp, RING);
+	return ret < 0 ? ret : 0;
+}
+
+/* The guest process: receives and checks frames, and now and then does
+ * to its own vhost device what a VMM does.  Never returns.
+ */
+static void __noreturn
+guest_proc(const struct rig *r, int other_ifindex, __u64 seed)
+{
+	static struct vhost_guest_frame f;
+	struct hostile rng = { .rng = seed | 1 };
+	struct vhost_guest *g = NULL;
+	int fd, other, ret;
+	__s64 next = 0;
+	__u32 seq;
+
+	pin_cpu(0);
+	fd = vhost_guest_macvtap_open(r->vif.ifindex, HDR_LEN);
+	other = vhost_guest_macvtap_open(other_ifindex, HDR_LEN);
+	if (fd < 0 || other < 0 || guest_attach(&g, fd))
+		_exit(1);
+	for (;;) {
+		ret = vhost_guest_rx_wait(g, &f, 100);
+		if (ret == -EPROTO)
+			_exit(GUEST_BAD_RING);
+		if (!ret) {
+			vhost_guest_rx_post(g, RING);
+			if (f.len >= ETH_HLEN + 4 && !memcmp(f.data + 6, r->a.mac, ETH_ALEN)) {
+				memcpy(&seq, f.data + ETH_HLEN, sizeof(seq));
+				if (nsim_check_frame(f.data, f.len, frame_len(seq),
+						     &r->a, &r->vif, NULL, &seq))
+					_exit(GUEST_BAD_FRAME);
+			}
+		}
+		if (now_ms() < next)
+			continue;
+		next = now_ms() + 20 + rnd_below(&rng, 200);
+		switch (rnd_below(&rng, 4)) {
+		case 0:		/* unbind, bind */
+			vhost_guest_set_backend_fd(g, -1);
+			vhost_guest_set_backend_fd(g, fd);
+			break;
+		case 1:		/* another backend for a while */
+			vhost_guest_set_backend_fd(g, other);
+			usleep(1000 * rnd_below(&rng, 50));
+			vhost_guest_set_backend_fd(g, fd);
+			break;
+		case 2:
+			vhost_guest_set_mem_table(g);
+			break;
+		default:	/* close the vhost device, open another */
+			vhost_guest_close(g);
+			g = NULL;
+			/* Fails once the macvtap is gone: wait for the end */
+			if (guest_attach(&g, fd))
+				for (;;)
+					pause();
+			break;
+		}
+	}
+}
+
+enum life_event {
+	L_KILL, L_QUEUE_RESET, L_CHANNELS, L_MACVTAP, L_NIC, L_WAIT, L_NR
+};
+
+static const char *const life_names[L_NR] = {
+	[L_KILL] = "kill -9 of the guest",
+	[L_QUEUE_RESET] = "restart of the bound queue",
+	[L_CHANNELS] = "channel count change",
+	[L_MACVTAP] = "macvtap deleted and made again",
+	[L_NIC] = "NIC deleted and made again",
+	[L_WAIT] = "wait",
+};
+
+FIXTURE(life)
+{
+	struct rig r;
+	char other[IF_NAMESIZE];
+	int other_ifindex;
+	pid_t guest;
+	int kmsg_fd;
+	struct traffic t;
+	bool traffic;
+};
+
+static int life_traffic_start(struct _test_data_life *self)
+{
+	self->t.fd = nsim_tx_open(&self->r.a);
+	if (self->t.fd < 0)
+		return self->t.fd;
+	self->t.stop = false;
+	if (pthread_create(&self->t.thread, NULL, traffic_run, &self->t))
+		return -errno;
+	self->traffic = true;
+	return 0;
+}
+
+static void life_traffic_stop(struct _test_data_life *self)
+{
+	if (!self->traffic)
+		return;
+	__atomic_store_n(&self->t.stop, true, __ATOMIC_RELAXED);
+	pthread_join(self->t.thread, NULL);
+	close(self->t.fd);
+	self->t.fd = -1;
+	self->traffic = false;
+}
+
+/* A macvtap on b with no lease, for the guest to move to. */
+static int life_other(struct _test_data_life *self)
+{
+	struct nsim_port o = {};
+	int ret;
+
+	snprintf(o.ifname, sizeof(o.ifname), "%s", self->other);
+	ret = nsim_macvtap_create(&o, &self->r.b, MTU);
+	self->other_ifindex = o.ifindex;
+	return ret;
+}
+
+/* Ends the guest; its exit status, as a guest_proc() code or 0 when it
+ * was killed.
+ */
+static int life_guest_end(struct _test_data_life *self)
+{
+	int status;
+
+	if (self->guest <= 0)
+		return 0;
+	kill(self->guest, SIGKILL);
+	if (waitpid(self->guest, &status, 0) != self->guest)
+		return -errno;
+	self->guest = 0;
+	return WIFSIGNALED(status) ? 0 : WEXITSTATUS(status);
+}
+
+static int life_guest_start(struct _test_data_life *self, __u64 seed)
+{
+	self->guest = fork();
+	if (self->guest < 0)
+		return -errno;
+	if (!self->guest)
+		guest_proc(&self->r, self->other_ifindex, seed);
+	return 0;
+}
+
+FIXTURE_SETUP(life)
+{
+	char msg[256];
+	int ret;
+
+	if (access("/sys/bus/netdevsim/new_device", W_OK))
+		SKIP(return, "netdevsim is not available (CONFIG_NETDEVSIM)");
+	if (access("/dev/vhost-net", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-net is not available (CONFIG_VHOST_NET)");
+	self->t.fd = -1;
+	self->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->kmsg_fd);
+	lseek(self->kmsg_fd, 0, SEEK_END);
+	snprintf(self->r.vif.ifname, sizeof(self->r.vif.ifname), "mvl%d",
+		 getpid() % 10000);
+	snprintf(self->other, sizeof(self->other), "mvo%d", getpid() % 10000);
+	ret = rig_up(&self->r, msg, sizeof(msg));
+	ASSERT_EQ(0, ret) TH_LOG("netdevsim and macvtap: %s %s",
+				 strerror(-ret), msg);
+	ASSERT_EQ(0, life_other(self));
+	self->t.a = &self->r.a;
+	self->t.b = &self->r.b;
+	self->t.vif = &self->r.vif;
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	life_guest_end(self);
+	life_traffic_stop(self);
+	nsim_run("ip link del %s 2>/dev/null", self->other);
+	rig_down(&self->r);
+	if (self->kmsg_fd >= 0)
+		close(self->kmsg_fd);
+}
+
+/* What a failure to bind was seen with: the lease, the guest, the
+ * kernel's last words on bindings.
+ */
+static void life_dump(struct __test_metadata *_metadata,
+		      struct _test_data_life *self)
+{
+	int lease_ifindex = -1, lease_queue = -1;
+
+	nsim_queue_get_lease(self->r.b.ifindex, QB, &lease_ifindex, &lease_queue);
+	TH_LOG("queue %d of %s leased to ifindex %d queue %d (the macvtap is %d); guest %s",
+	       QB, self->r.b.ifname, lease_ifindex, lease_queue,
+	       self->r.vif.ifindex, kill(self->guest, 0) ? "gone" : "alive");
+	nsim_run("dmesg | grep -i 'bound\\|vhost\\|lease' | tail -20 >&2");
+}
+
+/* Milliseconds until the queue is bound to a guest (within 30 s), or -1. */
+static int bound_after(const struct _test_data_life *self,
+		       struct nsim_vhost_stats *vs)
+{
+	__s64 t0 = now_ms();
+
+	while (now_ms() - t0 < 30000) {
+		if (!nsim_queue_vhost(self->r.b.ifindex, QB, vs))
+			return now_ms() - t0;
+		usleep(10 * 1000);
+	}
+	return -1;
+}
+
+/* Within 5 s, no page pool of a binding is left but the one of @want. */
+static int pools_settle(unsigned int want, __u64 *inflight)
+{
+	unsigned int pools = ~0U;
+	int ms;
+
+	for (ms = 5000; ms > 0; ms -= 50) {
+		if (nsim_vhost_pools(&pools, inflight))
+			return -EIO;
+		if (pools <= want)
+			return pools;
+		usleep(50 * 1000);
+	}
+	return pools;
+}
+
+TEST_F_TIMEOUT(life, events_under_traffic, 600)
+{
+	unsigned long iters = env_ul("VHOST_LIFE_ITERS", 60);
+	__s64 start = now_ms(), end = start + 1000 * env_ul("VHOST_LIFE_SECS", 180);
+	unsigned int done[L_NR] = {}, i, chan_refused = 0, pools;
+	int bound_max = 0;
+	struct nsim_vhost_stats vs0, vs;
+	struct hostile rng;
+	unsigned long seed, it;
+	char msg[256], line[1024];
+	enum life_event e;
+	__u64 inflight;
+	int ret, st;
+
+	seed = env_ul("VHOST_LIFE_SEED", (unsigned long)time(NULL));
+	rng.rng = seed * 0x9e3779b97f4a7c15ULL | 1;
+	TH_LOG("seed %lu (VHOST_LIFE_SEED=%lu to replay the events)", seed, seed);
+	pin_cpu(1);
+	ASSERT_EQ(0, life_traffic_start(self));
+	ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+
+	for (it = 0; it < iters && now_ms() < end; it++) {
+		usleep(1000 * (50 + rnd_below(&rng, 300)));
+		e = rnd_below(&rng, L_NR);
+		done[e]++;
+		switch (e) {
+		case L_KILL:
+			st = life_guest_end(self);
+			ASSERT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+			ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+			break;
+		case L_QUEUE_RESET:
+			nsim_debugfs_write(&self->r.b, "queue_reset", "%d %u",
+					   rnd_below(&rng, 2) ? QB : 0,
+					   rnd_below(&rng, 4));
+			break;
+		case L_CHANNELS:
+			/* Fewer queues would take the leased one away */
+			if (nsim_run("ethtool -L %s combined %d 2>/dev/null",
+				     self->r.b.ifname, QB))
+				chan_refused++;
+			nsim_run("ethtool -L %s combined %d 2>/dev/null",
+				 self->r.b.ifname, NQ);
+			break;
+		case L_MACVTAP:
+			ASSERT_EQ(0, nsim_run("ip link del %s", self->r.vif.ifname));
+			st = life_guest_end(self);
+			ASSERT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+			ret = rig_macvtap(&self->r, false, msg, sizeof(msg));
+			ASSERT_EQ(0, ret) TH_LOG("macvtap: %s %s", strerror(-ret), msg);
+			ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+			break;
+		case L_NIC:
+			ASSERT_EQ(0, nsim_run("echo %u > /sys/bus/netdevsim/del_device",
+					      self->r.b.dev_id));
+			self->r.b.dev_id = 0;
+			st = life_guest_end(self);
+			ASSERT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+			life_traffic_stop(self);
+			nsim_run("ip link del %s 2>/dev/null", self->other);
+			rig_down(&self->r);
+			memset(self->r.vif.mac, 0, ETH_ALEN);
+			ret = rig_up(&self->r, msg, sizeof(msg));
+			ASSERT_EQ(0, ret) TH_LOG("netdevsim: %s %s", strerror(-ret), msg);
+			ASSERT_EQ(0, life_other(self));
+			ASSERT_EQ(0, life_traffic_start(self));
+			ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+			break;
+		default:
+			break;
+		}
+		/* Nothing outlives its binding: with the guest gone, no
+		 * pool of a binding is left.  (While the guest runs, the
+		 * pools of the bindings it ended wait for their buffers.)
+		 */
+		if (it % 5)
+			continue;
+		st = life_guest_end(self);
+		ASSERT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+		ret = pools_settle(0, &inflight);
+		ASSERT_EQ(0, ret) TH_LOG("after %s: %d pools of bindings, %llu buffers in flight",
+					 life_names[e], ret, inflight);
+		ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+		ret = bound_after(self, &vs);
+		if (ret < 0)
+			life_dump(_metadata, self);
+		ASSERT_LE(0, ret);
+		if (ret > bound_max)
+			bound_max = ret;
+	}
+	TH_LOG("%lu events in %lld s", it, (now_ms() - start) / 1000);
+	for (i = 0; i < L_NR; i++)
+		TH_LOG("%4u x %s", done[i], life_names[i]);
+	TH_LOG("fewer channels refused %u times", chan_refused);
+
+	/* The last guest, on a binding that went through all that,
+	 * receives in place.
+	 */
+	st = life_guest_end(self);
+	ASSERT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+	ASSERT_EQ(0, life_guest_start(self, rnd(&rng)));
+	ret = bound_after(self, &vs0);
+	if (ret < 0)
+		life_dump(_metadata, self);
+	ASSERT_LE(0, ret);
+	TH_LOG("a new guest was bound within %d ms at most (%d ms the last time)",
+	       ret > bound_max ? ret : bound_max, ret);
+	for (i = 0; i < 100; i++) {
+		usleep(50 * 1000);
+		if (!nsim_queue_vhost(self->r.b.ifindex, QB, &vs) &&
+		    VS(vs, ZC_FRAMES) > VS(vs0, ZC_FRAMES))
+			break;
+	}
+	EXPECT_LT(VS(vs0, ZC_FRAMES), VS(vs, ZC_FRAMES));
+	TH_LOG("traffic: %lu frames to the guest, %lu for others",
+	       self->t.sent, self->t.others);
+
+	st = life_guest_end(self);
+	EXPECT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+	life_traffic_stop(self);
+	pools = pools_settle(0, &inflight);
 	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
 	EXPECT_FALSE(kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
