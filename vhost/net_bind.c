@@ -52,6 +52,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/if_macvlan.h>
 #include <linux/if_tap.h>
@@ -144,6 +145,8 @@ struct vhost_net_bind_spare {
  * @other_bytes: their bytes
  * @arm_total: guest buffers handed to the NIC
  * @arm_refused: posted buffers the NIC could not take
+ * @arm_errors: posted buffers the host could not arm: their page could not
+ *	be pinned or mapped, or the binding had no room for another page
  * @alloc_empty: NIC requests for a buffer that found none
  * @pin_total: guest pages pinned and mapped
  * @scrubbed: guest buffers zeroed and returned unused
@@ -164,6 +167,7 @@ struct vhost_net_bind_stats {
 	u64 other_bytes;
 	u64 arm_total;
 	u64 arm_refused;
+	u64 arm_errors;
 	u64 alloc_empty;
 	u64 pin_total;
 	u64 scrubbed;
@@ -590,6 +594,31 @@ static void vhost_net_bind_page_release(struct vhost_net_bind *b,
 	__vhost_net_bind_page_release(b, pg);
 }
 
+/*
+ * Pinning and mapping a guest page, and making a spare, are functions of
+ * their own so that tests can make them fail (fail_function): on an
+ * injected error nothing was done.
+ */
+static noinline int vhost_net_bind_pin(unsigned long uaddr, struct page **page)
+{
+	int ret;
+
+	ret = pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM, page);
+	if (ret == 1)
+		return 0;
+	return ret < 0 ? ret : -EFAULT;
+}
+ALLOW_ERROR_INJECTION(vhost_net_bind_pin, ERRNO);
+
+static noinline int vhost_net_bind_map(struct device *dev, struct page *page,
+				       dma_addr_t *dma)
+{
+	*dma = dma_map_page_attrs(dev, page, 0, PAGE_SIZE, DMA_FROM_DEVICE,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	return dma_mapping_error(dev, *dma) ? -ENOMEM : 0;
+}
+ALLOW_ERROR_INJECTION(vhost_net_bind_map, ERRNO);
+
 /* The pinned and mapped guest page at @uaddr, from the cache or pinned
  * and mapped now.  The pin (which may fault, and wait for the VMM) is
  * taken before dev_lock: device removal waits on that lock.
@@ -611,12 +640,9 @@ vhost_net_bind_page_get(struct vhost_net_bind *b, unsigned long uaddr)
 		return ERR_PTR(-ENOMEM);
 	pg->uaddr = uaddr;
 	INIT_LIST_HEAD(&pg->lru);
-	ret = pin_user_pages_fast(uaddr, 1, FOLL_WRITE | FOLL_LONGTERM,
-				  &pg->page);
-	if (ret != 1) {
-		ret = ret < 0 ? ret : -EFAULT;
+	ret = vhost_net_bind_pin(uaddr, &pg->page);
+	if (ret)
 		goto err_free;
-	}
 
 	mutex_lock(&b->dev_lock);
 	if (!b->dma_dev) {
@@ -632,12 +658,9 @@ vhost_net_bind_page_get(struct vhost_net_bind *b, unsigned long uaddr)
 		}
 		vhost_net_bind_page_release(b, old);
 	}
-	pg->dma = dma_map_page_attrs(b->dma_dev, pg->page, 0, PAGE_SIZE,
-				     DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
-	if (dma_mapping_error(b->dma_dev, pg->dma)) {
-		ret = -ENOMEM;
+	ret = vhost_net_bind_map(b->dma_dev, pg->page, &pg->dma);
+	if (ret)
 		goto err_unlock;
-	}
 	ret = xa_err(xa_store(&b->pages, uaddr >> PAGE_SHIFT, pg,
 			      GFP_KERNEL_ACCOUNT));
 	if (ret)
@@ -711,6 +734,7 @@ static int vhost_net_bind_arm_one(struct vhost_net_bind *b)
 	pg = vhost_net_bind_page_get(b, uaddr);
 	if (IS_ERR(pg)) {
 		ret = PTR_ERR(pg);
+		vhost_net_bind_stat_add(&b->stats.arm_errors, 1);
 		goto err_idle;
 	}
 	/* The NIC writes one page from the buffer's start: a buffer in a
@@ -1218,6 +1242,7 @@ static int vhost_net_bind_nl_fill(void *mp_priv, struct sk_buff *rsp,
 		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_PAGES, b->nr_spares },
 		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_FRAMES, READ_ONCE(s->host_frames) },
 		{ NETDEV_A_VHOST_PROVIDER_INFO_HOST_BYTES, READ_ONCE(s->host_bytes) },
+		{ NETDEV_A_VHOST_PROVIDER_INFO_ARM_ERRORS, READ_ONCE(s->arm_errors) },
 	};
 	struct nlattr *nest;
 	unsigned int i;
@@ -1288,6 +1313,28 @@ static const struct memory_provider_ops vhost_net_bind_ops = {
 	.uninstall	= vhost_net_bind_uninstall,
 };
 
+/* A zeroed, mapped page for @sp; on failure, @sp keeps what it had. */
+static noinline int vhost_net_bind_spare_new(struct vhost_net_bind *b,
+					     struct vhost_net_bind_spare *sp)
+{
+	struct page *page;
+	dma_addr_t dma;
+
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return -ENOMEM;
+	dma = dma_map_page_attrs(b->dma_dev, page, 0, PAGE_SIZE,
+				 DMA_FROM_DEVICE, 0);
+	if (dma_mapping_error(b->dma_dev, dma)) {
+		__free_page(page);
+		return -ENOMEM;
+	}
+	sp->page = page;
+	sp->dma = dma;
+	return 0;
+}
+ALLOW_ERROR_INJECTION(vhost_net_bind_spare_new, ERRNO);
+
 /* The spares: zeroed once here, as they enter the binding, and mapped
  * for the NIC.  Context: dev_lock not needed, nothing else sees @b yet.
  */
@@ -1296,20 +1343,15 @@ static int vhost_net_bind_spares_alloc(struct vhost_net_bind *b)
 	struct vhost_net_bind_spare *sp;
 	struct net_iov *niov;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < b->nr_spares; i++)
 		b->spares[i].dma = DMA_MAPPING_ERROR;
 	for (i = 0; i < b->nr_spares; i++) {
 		sp = &b->spares[i];
-		sp->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!sp->page)
-			return -ENOMEM;
-		sp->dma = dma_map_page_attrs(b->dma_dev, sp->page, 0, PAGE_SIZE,
-					     DMA_FROM_DEVICE, 0);
-		if (dma_mapping_error(b->dma_dev, sp->dma)) {
-			sp->dma = DMA_MAPPING_ERROR;
-			return -ENOMEM;
-		}
+		ret = vhost_net_bind_spare_new(b, sp);
+		if (ret)
+			return ret;
 		niov = &b->area.niovs[b->nr_bufs + i];
 		if (net_mp_niov_set_dma_addr(niov, sp->dma))
 			return -EINVAL;
