@@ -1115,4 +1115,146 @@ TEST_F_TIMEOUT(lease, fuzz, 300)
 	nsim_run("ip link del %s", veth);
 }
 
+/*
+ * IFLA_MACVLAN_RX_LEASE, fuzzed: a seeded run of changelink requests to
+ * the macvtap, each good or with one fault (a queue twice, a queue past
+ * the device's, an unknown attribute, a list that is not the current one
+ * extended), checked against a model of the leases: the errno, an extack
+ * message for each refusal, the list getlink shows and the lease every
+ * queue of the NIC shows.  QL_FUZZ_SEED=N runs one seed again.
+ */
+enum rtnl_fuzz {
+	R_EXTEND, R_SAME, R_CLEAR, R_NO_LIST, R_TWICE, R_RANGE, R_UNKNOWN,
+	R_NOT_EXTENDED, R_NR
+};
+
+static const char *const rtnl_fuzz_names[R_NR] = {
+	[R_EXTEND] = "list extended", [R_SAME] = "the same list",
+	[R_CLEAR] = "empty list", [R_NO_LIST] = "no list",
+	[R_TWICE] = "a queue twice", [R_RANGE] = "a queue past the NIC's",
+	[R_UNKNOWN] = "unknown attribute", [R_NOT_EXTENDED] = "list not extended",
+};
+
+/* A queue of the NIC that @cur does not hold, or -1. */
+static int rtnl_fuzz_free(const __u32 *cur, int n)
+{
+	int q, i, start = random() % NQ;
+
+	for (q = 0; q < NQ; q++) {
+		for (i = 0; i < n && cur[i] != (__u32)(start + q) % NQ; i++)
+			;
+		if (i == n)
+			return (start + q) % NQ;
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(lease, rtnl_fuzz, 300)
+{
+	static const __u32 far[] = { NQ, NQ + 1, 1000, 1U << 31, ~0U };
+	unsigned int i, done[R_NR] = {}, bad = 0;
+	const char *env = getenv("QL_FUZZ_SEED");
+	__u32 cur[NQ], req[NQ + 2];
+	int n = 0, nq, want, got, q, j;
+	struct nsim_link_req r = {
+		.kind = "macvtap", .ifindex = self->mvt_ifindex,
+	};
+	enum rtnl_fuzz f;
+	unsigned int seed;
+	char msg[256];
+
+	seed = env ? strtoul(env, NULL, 0) : (unsigned int)time(NULL);
+	srandom(seed);
+	TH_LOG("seed %u (QL_FUZZ_SEED=%u to run it again)", seed, seed);
+
+	for (i = 0; i < 400; i++) {
+		f = random() % R_NR;
+		memcpy(req, cur, n * sizeof(*cur));
+		nq = n;
+		want = 0;
+		r.extra_type = 0;
+		q = rtnl_fuzz_free(cur, n);
+		switch (f) {
+		case R_EXTEND:
+			for (j = 1 + random() % NQ; j && q >= 0; j--) {
+				req[nq++] = q;
+				q = rtnl_fuzz_free(req, nq);
+			}
+			break;
+		case R_SAME:
+			break;
+		case R_CLEAR:
+			nq = 0;
+			break;
+		case R_NO_LIST:
+			nq = -1;
+			break;
+		case R_TWICE:
+			if (q < 0)
+				q = cur[random() % n];
+			req[nq++] = q;
+			req[nq++] = q;
+			want = -EINVAL;
+			break;
+		case R_RANGE:
+			req[nq++] = far[random() % ARRAY_SIZE(far)];
+			want = -ERANGE;
+			break;
+		case R_UNKNOWN:
+			r.extra_type = IFLA_MACVLAN_RX_LEASE_QUEUE + 1 + random() % 4;
+			want = -EINVAL;
+			break;
+		default:
+			/* Shorter, or another queue in place of the last */
+			if (n >= 2 && random() % 2) {
+				nq = n - 1;
+			} else if (n >= 1 && q >= 0) {
+				req[n - 1] = q;
+			} else {
+				f = R_SAME;
+				break;
+			}
+			want = -EOPNOTSUPP;
+			break;
+		}
+		done[f]++;
+		r.nq = nq;
+		r.queues = req;
+		msg[0] = 0;
+		got = nsim_link_lease(&r, msg, sizeof(msg));
+		if (got != want || (want && !msg[0])) {
+			TH_LOG("request %u (%s, %d queues): %d, want %d; extack '%s'",
+			       i, rtnl_fuzz_names[f], nq, got, want, msg);
+			bad++;
+		}
+		if (!want && nq >= 0) {
+			memcpy(cur, req, nq * sizeof(*req));
+			n = nq;
+		}
+		if (!rtnl_leases_are(self->mvt_ifindex, n, cur)) {
+			TH_LOG("request %u (%s): the list is not the model's", i,
+			       rtnl_fuzz_names[f]);
+			bad++;
+		}
+		for (q = 0; q < NQ; q++) {
+			for (j = 0; j < n && cur[j] != (__u32)q; j++)
+				;
+			want = j < n ? j + 1 : -1;
+			got = leased_to(&self->b, q, self->mvt_ifindex);
+			if (got != want) {
+				TH_LOG("request %u (%s): queue %d leased to %d, want %d",
+				       i, rtnl_fuzz_names[f], q, got, want);
+				bad++;
+			}
+		}
+		if (bad > 10)
+			break;
+	}
+	for (f = 0; f < R_NR; f++)
+		TH_LOG("%4u x %s", done[f], rtnl_fuzz_names[f]);
+	TH_LOG("%u requests, each answer, the list and %d queues' leases checked: %u wrong",
+	       i, NQ, bad);
+	EXPECT_EQ(0U, bad);
+}
+
 TEST_HARNESS_MAIN
