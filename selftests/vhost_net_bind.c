@@ -1284,7 +1284,7 @@ TEST_F_TIMEOUT(bind, hostile_descs, 240)
 
 /*
  * Fault injection (fail_function): make @func fail with @err the next
- * @times calls, every call until then; @func NULL stops it.  -EOPNOTSUPP
+ * @times calls (-1: every call); @func NULL stops it.  -EOPNOTSUPP
  * if the kernel has no fail_function (CONFIG_FAIL_FUNCTION).
  */
 #define FAIL_FN		"/sys/kernel/debug/fail_function"
@@ -1305,7 +1305,7 @@ static int fail_fn_write(const char *file, const char *val)
 	return ret;
 }
 
-static int fail_fn(const char *func, int err, unsigned int times)
+static int fail_fn(const char *func, int err, int times)
 {
 	char retval[96], v[32];
 	int ret;
@@ -1322,13 +1322,13 @@ static int fail_fn(const char *func, int err, unsigned int times)
 	ret = ret ?: fail_fn_write("probability", "100");
 	ret = ret ?: fail_fn_write("interval", "0");
 	ret = ret ?: fail_fn_write("verbose", "0");
-	snprintf(v, sizeof(v), "%u", times);
+	snprintf(v, sizeof(v), "%d", times);
 	return ret ?: fail_fn_write("times", v);
 }
 
-/* Pinning or mapping a guest page fails three times for a new guest:
- * the frames meanwhile come through the spares, each failure is counted
- * once (arm-errors), and arming goes on when the fault stops.
+/* Pinning or mapping a guest page fails for a new guest: nothing is
+ * armed, every frame comes through the spares, the failures are counted
+ * (arm-errors), and arming goes on when the fault stops.
  */
 TEST_F_TIMEOUT(bind, faults_pin_map, 240)
 {
@@ -1337,11 +1337,11 @@ TEST_F_TIMEOUT(bind, faults_pin_map, 240)
 	};
 	struct nsim_vhost_stats vs;
 	unsigned int i, f;
-	__u64 zc;
+	__u64 zc, errs;
 	int ret;
 
 	for (f = 0; f < ARRAY_SIZE(funcs); f++) {
-		ret = fail_fn(funcs[f], -ENOMEM, 3);
+		ret = fail_fn(funcs[f], -ENOMEM, -1);
 		if (ret == -EOPNOTSUPP)
 			SKIP(return, "no fail_function (CONFIG_FAIL_FUNCTION)");
 		ASSERT_EQ(0, ret);
@@ -1351,13 +1351,20 @@ TEST_F_TIMEOUT(bind, faults_pin_map, 240)
 			ASSERT_EQ(0, send_frame(self, i, 1000));
 			ASSERT_EQ(0, recv_check(self, &self->vif, i, 1000));
 		}
-		ASSERT_EQ(0, fail_fn(NULL, 0, 0));
 		ASSERT_EQ(0, bound_stats(self, &vs));
+		ASSERT_EQ(0, fail_fn(NULL, 0, 0));
 		log_stats(_metadata, &vs);
-		EXPECT_EQ(3ULL, VS(vs, ARM_ERRORS)) TH_LOG("%s", funcs[f]);
-		EXPECT_LT(0ULL, VS(vs, HOST_FRAMES));
+		errs = VS(vs, ARM_ERRORS);
+		EXPECT_LE(1ULL, errs) TH_LOG("%s", funcs[f]);
+		EXPECT_EQ(0ULL, VS(vs, BUFS_ARMED));
+		EXPECT_EQ(10ULL, VS(vs, HOST_FRAMES));
+		EXPECT_EQ(0ULL, VS(vs, ZC_FRAMES));
 		EXPECT_EQ(0ULL, VS(vs, DROPS));
-		/* Recovered: the binding takes its share and receives in place */
+		/* Recovered: at the next run of the worker the binding takes
+		 * its share, and receives in place
+		 */
+		ASSERT_EQ(0, send_frame(self, 99, 1000));
+		ASSERT_EQ(0, recv_check(self, &self->vif, 99, 1000));
 		ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
 		zc = VS(vs, ZC_FRAMES);
 		for (i = 0; i < 5; i++) {
@@ -1366,7 +1373,7 @@ TEST_F_TIMEOUT(bind, faults_pin_map, 240)
 		}
 		ASSERT_EQ(0, bound_stats(self, &vs));
 		EXPECT_EQ(zc + 5, VS(vs, ZC_FRAMES)) TH_LOG("%s", funcs[f]);
-		EXPECT_EQ(3ULL, VS(vs, ARM_ERRORS));
+		EXPECT_EQ(errs, VS(vs, ARM_ERRORS));
 	}
 }
 
