@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
@@ -914,4 +915,40 @@ void vhost_guest_build_frame(void *buf, size_t len, __u32 seq)
 	memcpy(eth->h_source, src, ETH_ALEN);
 	eth->h_proto = htons(VG_ETH_P_TEST);
 	vhost_guest_pattern((unsigned char *)buf + ETH_HLEN, len - ETH_HLEN, seq);
+}
+
+unsigned int vhost_guest_count_tag(const unsigned char *mem, size_t len,
+				   const char *tag)
+{
+	const unsigned char *p, *end = mem + len;
+	unsigned int n = 0;
+
+	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
+		n++;
+	return n;
+}
+
+int vhost_guest_host_prefill(const char *tag, size_t size)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		unsigned char *p;
+		size_t off;
+
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (off = 0; off + 8 <= size; off += 8)
+			memcpy(p + off, tag, 8);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOMEM;
 }

@@ -236,6 +236,16 @@ int vhost_guest_inject(struct vhost_guest *g, const void *frame, size_t len);
 void vhost_guest_get_stats(const struct vhost_guest *g,
 			   struct vhost_guest_stats *stats);
 
+/* Times the 8-byte @tag appears in @len bytes at @mem. */
+unsigned int vhost_guest_count_tag(const unsigned char *mem, size_t len,
+				   const char *tag);
+
+/* Fill @size bytes of a child's memory with the 8-byte @tag and let it
+ * exit: the page allocator hands those pages out again with the tag in
+ * them, for a test to look for where the host must not put them.
+ */
+int vhost_guest_host_prefill(const char *tag, size_t size);
+
 /* Fill @buf with a pattern that identifies @seq at every byte offset. */
 void vhost_guest_pattern(void *buf, size_t len, __u32 seq);
 

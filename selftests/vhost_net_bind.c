@@ -265,18 +265,6 @@ static int send_frame(struct _test_data_bind *self, __u32 seq, size_t len)
 	return send(self->tx_fd, buf, len, 0) == (ssize_t)len ? 0 : -errno;
 }
 
-/* Times the 8-byte @tag appears in @len bytes at @mem. */
-static unsigned int count_tag(const unsigned char *mem, size_t len,
-			      const char *tag)
-{
-	const unsigned char *p, *end = mem + len;
-	unsigned int n = 0;
-
-	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
-		n++;
-	return n;
-}
-
 /* The next frame from port a (others, such as IPv6 multicast the host
  * sends on its own, are skipped); every free buffer is reposted.  With
  * @tags (NULL-terminated), first count those tags in the whole of every
@@ -302,7 +290,7 @@ static int recv_frame_tags(struct vhost_guest *g, const struct nsim_port *a,
 			if (!buf)
 				return -EPROTO;
 			for (tag = tags; *tag; tag++)
-				*hits += count_tag(buf, len, *tag);
+				*hits += vhost_guest_count_tag(buf, len, *tag);
 			(*bufs)++;
 		}
 		ret = vhost_guest_rx_post(g, RING);
@@ -968,7 +956,7 @@ static unsigned int guest_tags(const struct vhost_guest *g, const char *tag)
 	size_t len;
 
 	mem = vhost_guest_mem(g, &len);
-	return count_tag(mem, len, tag);
+	return vhost_guest_count_tag(mem, len, tag);
 }
 
 /* A frame from a to @to whose payload past the sequence number is @tag
@@ -985,34 +973,6 @@ static int send_tagged(struct _test_data_bind *self, const struct nsim_port *to,
 	for (i = off; i < len; i++)
 		buf[i] = tag[(i - off) % 8];
 	return send(self->tx_fd, buf, len, 0) == (ssize_t)len ? 0 : -errno;
-}
-
-/* Fill @size bytes of a child's memory with @tag and let it exit: the
- * page allocator hands those pages out again with the tag in them.
- */
-static int host_prefill(const char *tag, size_t size)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		unsigned char *p;
-		size_t off;
-
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(1);
-		for (off = 0; off + 8 <= size; off += 8)
-			memcpy(p + off, tag, 8);
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOMEM;
 }
 
 /* Nothing the guest may see comes from the host's memory or from traffic
@@ -1037,7 +997,7 @@ TEST_F_TIMEOUT(bind, no_leak, 240)
 	__u32 seq = 1;
 	size_t len;
 
-	ASSERT_EQ(0, host_prefill(host_tag, 512UL << 20));
+	ASSERT_EQ(0, vhost_guest_host_prefill(host_tag, 512UL << 20));
 	/* The spares and the guest's memory come from those pages, maybe */
 	ASSERT_EQ(0, guest_restart(self, RING));
 	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));

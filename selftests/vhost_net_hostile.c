@@ -972,24 +972,13 @@ static void check_guard(struct hostile *h)
 		  (unsigned long long)(h->arena_gpa + i), h->arena[i], h->guard[i]);
 }
 
-static unsigned int count_tag(const unsigned char *mem, size_t len,
-			      const char *tag)
-{
-	const unsigned char *p, *end = mem + len;
-	unsigned int n = 0;
-
-	for (p = mem; p < end && (p = memmem(p, end - p, tag, 8)); p += 8)
-		n++;
-	return n;
-}
-
 static void check_tags(struct hostile *h)
 {
 	unsigned int host, foreign;
 
 	h->tag_scans++;
-	host = count_tag(h->mem, MEM_SIZE, host_tag);
-	foreign = count_tag(h->mem, MEM_SIZE, foreign_tag);
+	host = vhost_guest_count_tag(h->mem, MEM_SIZE, host_tag);
+	foreign = vhost_guest_count_tag(h->mem, MEM_SIZE, foreign_tag);
 	if (host || foreign)
 		host_fail(h, "guest memory holds %u host tags, %u foreign tags",
 			  host, foreign);
@@ -1070,32 +1059,6 @@ static bool kmsg_bad(int fd, char *line, size_t len)
 			}
 		}
 	}
-}
-
-/* Fill @size bytes of a child's memory with @tag and let it exit. */
-static int host_prefill(size_t size)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		unsigned char *p;
-		size_t off;
-
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(1);
-		for (off = 0; off + 8 <= size; off += 8)
-			memcpy(p + off, host_tag, 8);
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ENOMEM;
 }
 
 /* Frames to the guest, and tagged ones for others in between. */
@@ -1259,7 +1222,7 @@ FIXTURE_SETUP(hostile)
 	/* Host pages with a tag in them, for the spares and the guest's
 	 * memory to come from
 	 */
-	ASSERT_EQ(0, host_prefill(256UL << 20));
+	ASSERT_EQ(0, vhost_guest_host_prefill(host_tag, 256UL << 20));
 
 	h = calloc(1, sizeof(*h));
 	ASSERT_NE(NULL, h);
