@@ -1294,3 +1294,49 @@ int nsim_page_allocs(const struct nsim_port *p, __u64 *slow)
 	*slow = pa.slow;
 	return ret;
 }
+
+int nsim_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+ssize_t nsim_kmsg_next(int fd, char *rec, size_t len)
+{
+	ssize_t n;
+
+	do {
+		/* EPIPE: records were overwritten; the read moved past them */
+		n = read(fd, rec, len - 1);
+	} while (n < 0 && errno == EPIPE);
+	if (n <= 0)
+		return 0;
+	rec[n] = 0;
+	return n;
+}
+
+bool nsim_kmsg_bad(int fd, char *line, size_t len)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "kernel BUG",
+		"general protection", "stalled pool", "possible circular",
+		"possible recursive", "blocked for more than", "list_add corruption",
+		"list_del corruption", NULL,
+	};
+	const char *const *b;
+	char rec[1024];
+
+	while (nsim_kmsg_next(fd, rec, sizeof(rec))) {
+		for (b = bad; *b; b++) {
+			if (strstr(rec, *b)) {
+				snprintf(line, len, "%s", rec);
+				return true;
+			}
+		}
+	}
+	return false;
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <net/if.h>
+#include <sys/types.h>
 #include <linux/ethtool.h>
 #include <linux/types.h>
 
@@ -130,7 +131,9 @@ int nsim_debugfs_write(const struct nsim_port *p, const char *file,
 size_t nsim_build_frame(void *buf, size_t len, __u32 seq,
 			const struct nsim_port *from, const struct nsim_port *to,
 			const struct nsim_flow *flow);
-/* Checks a received frame against what nsim_build_frame() made. */
+/* Checks a received frame against what nsim_build_frame() made.  One
+ * thread at a time: the frame it compares against is in a static buffer.
+ */
 int nsim_check_frame(const void *buf, size_t len, size_t want_len,
 		     const struct nsim_port *from, const struct nsim_port *to,
 		     const struct nsim_flow *flow, __u32 *seq);
@@ -141,5 +144,17 @@ int nsim_rx_open(const struct nsim_port *p, unsigned int nq, int *fds);
 /* Receives one frame from any of @fds; returns its length and queue. */
 int nsim_rx_frame(const int *fds, unsigned int nq, void *buf, size_t len,
 		  unsigned int *queue, int timeout_ms);
+
+/* /dev/kmsg, at its end: what the kernel logs from now on; or -errno. */
+int nsim_kmsg_open(void);
+/* The next record logged on @fd (NUL-terminated in @rec), its length; 0
+ * when there is none yet.
+ */
+ssize_t nsim_kmsg_next(int fd, char *rec, size_t len);
+/* Whether a record on @fd since is a warning, an oops, a sanitizer or
+ * lockdep report, a hung task or a stalled page pool; the first one goes
+ * to @line.
+ */
+bool nsim_kmsg_bad(int fd, char *line, size_t len);
 
 #endif

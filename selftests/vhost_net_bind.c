@@ -680,39 +680,21 @@ TEST_F_TIMEOUT(bind, unbind_scrubs, 240)
  * the ordinary way.  With header/data split on again, the next attach
  * binds.
  */
-/* /dev/kmsg, at its end: what the kernel logs from now on. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Whether the kernel logged, since kmsg_open(), that the backend's lease
+/* Whether the kernel logged, since nsim_kmsg_open(), that the backend's lease
  * was not bound, with @err, for @why (NULL: whatever the reason).
  */
 static bool kmsg_refused(int fd, const struct _test_data_bind *self,
 			 const char *why, int err)
 {
 	char want[256], tail[128], rec[1024];
-	ssize_t n;
 
 	snprintf(want, sizeof(want),
 		 "%s: vhost-net: RX queue %d not bound to the guest: ",
 		 self->vif.ifname, self->vif_queue);
 	snprintf(tail, sizeof(tail), "%s (%d)", why ?: "", err);
-	while (fd >= 0) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			return false;
-		rec[n] = 0;
+	while (fd >= 0 && nsim_kmsg_next(fd, rec, sizeof(rec)))
 		if (strstr(rec, want) && strstr(rec, tail))
 			return true;
-	}
 	return false;
 }
 
@@ -721,7 +703,7 @@ static int expect_refusal(struct _test_data_bind *self, const char *why)
 	struct nsim_vhost_stats vs;
 	int ret, kmsg;
 
-	kmsg = kmsg_open();
+	kmsg = nsim_kmsg_open();
 	ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
 	if (!ret && bound_stats(self, &vs) != -ENOENT)
 		ret = -EEXIST;
@@ -1242,6 +1224,23 @@ TEST_F_TIMEOUT(bind, hostile_descs, 240)
 	EXPECT_EQ(4ULL, VS(vs, BUFS_ARMED));
 }
 
+/* Writes @val to @file of the debugfs directory of a fault @attr. */
+static int fault_write(const char *attr, const char *file, const char *val)
+{
+	ssize_t len = strlen(val);
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", attr, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
 /*
  * Fault injection (fail_function): make @func fail with @err the next
  * @times calls (-1: every call); @func NULL stops it.  -EOPNOTSUPP
@@ -1251,18 +1250,7 @@ TEST_F_TIMEOUT(bind, hostile_descs, 240)
 
 static int fail_fn_write(const char *file, const char *val)
 {
-	ssize_t len = strlen(val);
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), FAIL_FN "/%s", file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		ret = -EIO;
-	close(fd);
-	return ret;
+	return fault_write("fail_function", file, val);
 }
 
 static int fail_fn(const char *func, int err, int times)
@@ -1360,7 +1348,7 @@ TEST_F_TIMEOUT(bind, faults_bind, 240)
 		if (ret == -EOPNOTSUPP)
 			SKIP(return, "no fail_function (CONFIG_FAIL_FUNCTION)");
 		ASSERT_EQ(0, ret);
-		kmsg = kmsg_open();
+		kmsg = nsim_kmsg_open();
 		ASSERT_LE(0, kmsg);
 		ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
 		ASSERT_EQ(0, fail_fn(NULL, 0, 0));
@@ -1409,6 +1397,184 @@ TEST_F_TIMEOUT(bind, faults_ring_empty, 240)
 	EXPECT_EQ(5ULL, q1.alloc_fail - q0.alloc_fail);
 	ASSERT_EQ(0, bound_stats(self, &vs));
 	EXPECT_EQ(zc + 1, VS(vs, ZC_FRAMES));
+}
+
+/*
+ * Systematic allocation failures (fail-nth): the Nth allocation this
+ * thread makes from now on fails, and no other.  failslab and
+ * fail_page_alloc are set to count GFP_KERNEL and order-0 allocations too.
+ */
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+
+/* Arms the count on @fd, this thread's fail-nth (open before: opening
+ * it allocates).
+ */
+static int fail_nth_set(int fd, unsigned int n)
+{
+	char v[16];
+	int len;
+
+	len = snprintf(v, sizeof(v), "%u", n);
+	return pwrite(fd, v, len, 0) == len ? 0 : -errno;
+}
+
+/* What is left of the count: 0 once the failure was injected. */
+static int fail_nth_left(int fd)
+{
+	char v[16] = "";
+	ssize_t n;
+
+	n = pread(fd, v, sizeof(v) - 1, 0);
+	return n > 0 ? atoi(v) : -EIO;
+}
+
+static int alloc_faults_set(bool on)
+{
+	const char *gfp = on ? "N" : "Y";
+
+	return fault_write("failslab", "ignore-gfp-wait", gfp) ?:
+	       fault_write("fail_page_alloc", "ignore-gfp-wait", gfp) ?:
+	       fault_write("fail_page_alloc", "ignore-gfp-highmem", gfp) ?:
+	       fault_write("fail_page_alloc", "min-order", on ? "0" : "1");
+}
+
+/* The function that made the allocation the kernel log says was failed
+ * last: the first of ours, the driver's or the core's in its stack dump.
+ */
+#define MAX_SITES	48
+struct alloc_sites {
+	unsigned int n;
+	char name[MAX_SITES][48];
+};
+
+static void alloc_site(int kmsg, struct alloc_sites *s)
+{
+	static const char *const ours[] = {
+		"vhost", "nsim", "page_pool", "netdev", "netif", "__netif",
+		"net_mp", "tun_", "tap_", "macv", NULL,
+	};
+	const char *const *o;
+	char rec[1024], *p, *end;
+	bool in_dump = false;
+	unsigned int i;
+
+	while (nsim_kmsg_next(kmsg, rec, sizeof(rec))) {
+		if (strstr(rec, "FAULT_INJECTION: forcing a failure")) {
+			in_dump = true;
+			continue;
+		}
+		p = strchr(rec, ';');
+		if (!in_dump || !p)
+			continue;
+		p += strspn(p + 1, " ?") + 1;
+		end = strchr(p, '+');
+		if (!end)
+			continue;
+		*end = 0;
+		for (o = ours; *o && strncmp(p, *o, strlen(*o)); o++)
+			;
+		if (!*o)
+			continue;
+		in_dump = false;
+		for (i = 0; i < s->n && strcmp(s->name[i], p); i++)
+			;
+		if (i == s->n && s->n < MAX_SITES)
+			snprintf(s->name[s->n++], sizeof(s->name[0]), "%s", p);
+	}
+}
+
+/*
+ * Every allocation an attach makes, failed in turn, until the attach
+ * makes no Nth.  Each attach then fails with ENOMEM, or attaches with no
+ * binding and the refusal in the kernel log, or binds (an allocation with
+ * a fallback); frames arrive in every case, detaching leaves no binding
+ * pool, and the attach past the sweep binds.  (Only the attach: a queue
+ * restart that fails at detach makes the core warn.)
+ */
+TEST_F_TIMEOUT(bind, faults_alloc, 900)
+{
+	unsigned int n, rounds = 0, failed = 0, refused = 0, bound = 0, i;
+	struct alloc_sites sites = {};
+	struct nsim_vhost_stats vs;
+	int ret, left, kmsg, dump, nth;
+	char list[MAX_SITES * 48];
+	size_t off = 0;
+
+	if (access("/sys/kernel/debug/failslab", F_OK) ||
+	    access("/sys/kernel/debug/fail_page_alloc", F_OK) ||
+	    access(FAIL_NTH, W_OK))
+		SKIP(return,
+		     "no failslab or fail_page_alloc (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC)");
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+	expect_no_pools(_metadata);
+	nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth);
+	ASSERT_EQ(0, alloc_faults_set(true));
+
+	for (n = 1; n < 4096; n++) {
+		kmsg = nsim_kmsg_open();
+		dump = nsim_kmsg_open();
+		ASSERT_LE(0, kmsg);
+		ASSERT_LE(0, dump);
+		ASSERT_EQ(0, fail_nth_set(nth, n));
+		ret = vhost_guest_set_backend_fd(self->g, self->tap_fd);
+		left = fail_nth_left(nth);
+		ASSERT_EQ(0, fail_nth_set(nth, 0));
+		ASSERT_LE(0, left);
+		if (left) {
+			/* Fewer than n allocations: the sweep is done */
+			close(kmsg);
+			close(dump);
+			ASSERT_EQ(0, ret);
+			break;
+		}
+		rounds++;
+		alloc_site(dump, &sites);
+		close(dump);
+		if (ret) {
+			EXPECT_EQ(-ENOMEM, ret) TH_LOG("allocation %u", n);
+			failed++;
+			ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+			ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g,
+								self->tap_fd));
+		} else if (bound_stats(self, &vs) == -ENOENT) {
+			EXPECT_TRUE(kmsg_refused(kmsg, self, NULL, -ENOMEM))
+				TH_LOG("allocation %u: no binding, no refusal logged",
+				       n);
+			refused++;
+		} else {
+			bound++;
+		}
+		close(kmsg);
+		ASSERT_EQ(0, send_frame(self, n, 1000));
+		ASSERT_EQ(0, recv_check(self, &self->vif, n, 1000))
+			TH_LOG("allocation %u", n);
+		ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+		expect_no_pools(_metadata);
+	}
+	ASSERT_EQ(0, alloc_faults_set(false));
+	close(nth);
+	for (i = 0; i < sites.n && off < sizeof(list); i++)
+		off += snprintf(list + off, sizeof(list) - off, "%s%s",
+				i ? " " : "", sites.name[i]);
+	TH_LOG("the attach makes %u allocations: each failed in turn",
+	       rounds);
+	TH_LOG("then: the attach failed %u times, attached unbound %u, bound %u",
+	       failed, refused, bound);
+	TH_LOG("where (those the kernel log showed): %s", sites.n ? list : "-");
+	EXPECT_LT(0U, rounds);
+	EXPECT_LT(0U, refused);
+
+	/* Past the sweep, the attach bound; and a new guest, all of its
+	 * ring posted, receives in place
+	 */
+	EXPECT_EQ(0, bound_stats(self, &vs));
+	ASSERT_EQ(0, guest_restart(self, RING));
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	ASSERT_EQ(0, send_frame(self, 5000, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 5000, 3000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
 }
 
 /* A new memory table with frames flowing: vhost-net unbinds (buffers

@@ -1033,34 +1033,6 @@ static int reset(struct hostile *h, const struct nsim_port *a,
 /* The kernel log since @fd was opened: the first line that tells of a
  * kernel bug, if any, into @line.
  */
-static bool kmsg_bad(int fd, char *line, size_t len)
-{
-	static const char *const bad[] = {
-		"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "kernel BUG",
-		"general protection", "stalled pool", "possible circular",
-		"possible recursive", "blocked for more than", "list_add corruption",
-		"list_del corruption", NULL,
-	};
-	const char *const *b;
-	char rec[1024];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			return false;
-		rec[n] = 0;
-		for (b = bad; *b; b++) {
-			if (strstr(rec, *b)) {
-				snprintf(line, len, "%s", rec);
-				return true;
-			}
-		}
-	}
-}
-
 /* Frames to the guest, and tagged ones for others in between. */
 struct traffic {
 	const struct nsim_port *a, *b, *vif;
@@ -1207,9 +1179,8 @@ FIXTURE_SETUP(hostile)
 		SKIP(return, "/dev/vhost-net is not available (CONFIG_VHOST_NET)");
 	self->tap_fd = -1;
 	self->t.fd = -1;
-	self->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	self->kmsg_fd = nsim_kmsg_open();
 	ASSERT_LE(0, self->kmsg_fd);
-	lseek(self->kmsg_fd, 0, SEEK_END);
 
 	snprintf(self->r.vif.ifname, sizeof(self->r.vif.ifname), "mvh%d",
 		 getpid() % 10000);
@@ -1442,7 +1413,7 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 		usleep(100 * 1000);
 	}
 	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
-	EXPECT_FALSE(kmsg_bad(self->kmsg_fd, line, sizeof(line)))
+	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
 }
 
@@ -1647,9 +1618,8 @@ FIXTURE_SETUP(life)
 	if (access("/dev/vhost-net", R_OK | W_OK))
 		SKIP(return, "/dev/vhost-net is not available (CONFIG_VHOST_NET)");
 	self->t.fd = -1;
-	self->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	self->kmsg_fd = nsim_kmsg_open();
 	ASSERT_LE(0, self->kmsg_fd);
-	lseek(self->kmsg_fd, 0, SEEK_END);
 	snprintf(self->r.vif.ifname, sizeof(self->r.vif.ifname), "mvl%d",
 		 getpid() % 10000);
 	snprintf(self->other, sizeof(self->other), "mvo%d", getpid() % 10000);
@@ -1843,7 +1813,7 @@ TEST_F_TIMEOUT(life, events_under_traffic, 600)
 	life_traffic_stop(self);
 	pools = pools_settle(0, &inflight);
 	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
-	EXPECT_FALSE(kmsg_bad(self->kmsg_fd, line, sizeof(line)))
+	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
 }
 
