@@ -16,11 +16,15 @@
  *    (nothing duplicated, reordered or corrupted);
  *  - sent == delivered + the drops the counters show: the NIC queue's
  *    hw-drops, the macvtap's rx_dropped, the binding's drops, port b's
- *    rx_dropped and port a's tx_dropped;
+ *    rx_dropped and port a's tx_dropped (less the FIFO overruns, which
+ *    hw-drops has already);
  *  - memory stays flat: sampled every VHOST_LOAD_SAMPLE seconds (default
  *    10) and printed, the memory in use and the unreclaimable slab may not
  *    grow past a bound after the first sample under load, and the binding
  *    never holds more buffers or pins more pages than its ring allows;
+ *  - no byte of host memory (filled with a tag beforehand) or of the
+ *    frames sent to a third tenant (tagged too) is in either guest's
+ *    memory, and the buffers the binding gives back at unbind are zero;
  *  - after the guests are gone no binding pool is left and the kernel
  *    logged no warning.
  * VHOST_LOAD_SECS bounds the run (default 180 s).
@@ -108,6 +112,8 @@ struct load_drops {
 	__u64 bind;		/* the binding's drops */
 	__u64 rx_dropped;	/* port b */
 	__u64 tx_dropped;	/* port a */
+	/* b's FIFO overruns, on every queue: also in a's tx_dropped */
+	__u64 overruns;
 };
 
 struct load_mem {
@@ -117,11 +123,17 @@ struct load_mem {
 struct load {
 	struct nsim_port a, b;
 	struct load_guest guests[G_NR];
+	/* A third tenant's macvtap, nobody reading it: frames for it carry
+	 * a tag no guest may ever see
+	 */
+	struct nsim_port stranger;
 	int tx_fd;
 	bool stop;		/* __atomic */
 	bool drained;		/* __atomic: the receivers may stop */
-	unsigned long long send_errors;
+	unsigned long long send_errors, foreign;
 };
+
+static const char host_tag[8] = "HoStTaG!", foreign_tag[8] = "FoReIgN!";
 
 static unsigned long env_ul(const char *name, unsigned long def)
 {
@@ -197,21 +209,36 @@ static int drops_sample(const struct load *l, struct load_drops *d)
 	if (ret)
 		return ret;
 	d->bind = VS(vs, DROPS);
+	ret = nsim_qstats(&l->b, -1, &q);
+	if (ret)
+		return ret;
+	d->overruns = q.hw_drop_overruns;
 	return nsim_link_stat(&l->b, "rx_dropped", &d->rx_dropped) ?:
 	       nsim_link_stat(&l->a, "tx_dropped", &d->tx_dropped);
 }
 
-/* Sends to every guest in turn, as fast as it can, until told to stop. */
+/* Sends to every guest in turn, as fast as it can, until told to stop;
+ * one round in four, a tagged frame to the stranger too.
+ */
 static void *sender(void *arg)
 {
 	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
 	struct load *l = arg;
 	struct load_guest *lg;
+	unsigned long round;
 	unsigned int i;
 	size_t len;
 
 	pin_to(0);
-	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
+	for (round = 0; !__atomic_load_n(&l->stop, __ATOMIC_RELAXED); round++) {
+		if (!(round % 4)) {
+			len = nsim_build_frame(buf, 1514, round, &l->a,
+					       &l->stranger, NULL);
+			for (i = ETH_HLEN + 4; i < len; i++)
+				buf[i] = foreign_tag[(i - ETH_HLEN - 4) % 8];
+			if (send(l->tx_fd, buf, len, 0) == (ssize_t)len)
+				l->foreign++;
+		}
 		for (i = 0; i < G_NR; i++) {
 			lg = &l->guests[i];
 			len = nsim_build_frame(buf, frame_len(lg->sent),
@@ -426,6 +453,13 @@ FIXTURE_SETUP(load)
 	ASSERT_EQ(0, ret) TH_LOG("header/data split: %s %s", strerror(-ret),
 				 msg);
 	ASSERT_EQ(0, nsim_run("ethtool -X %s equal 2", self->l.b.ifname));
+	/* Host pages with a tag in them, for the guests' memory, the
+	 * spares and the NIC's buffers to come from
+	 */
+	ASSERT_EQ(0, vhost_guest_host_prefill(host_tag, 256UL << 20));
+	snprintf(self->l.stranger.ifname, sizeof(self->l.stranger.ifname),
+		 "mvload%u", G_NR);
+	ASSERT_EQ(0, nsim_macvtap_create(&self->l.stranger, &self->l.b, MTU));
 	for (i = 0; i < G_NR; i++) {
 		ret = guest_start(&self->l, i, seed, msg, sizeof(msg));
 		ASSERT_EQ(0, ret) TH_LOG("%s guest: %s %s", guest_names[i],
@@ -455,6 +489,7 @@ FIXTURE_TEARDOWN(load)
 			close(lg->tap_fd);
 		nsim_run("ip link del %s 2>/dev/null", lg->vif.ifname);
 	}
+	nsim_run("ip link del %s 2>/dev/null", self->l.stranger.ifname);
 	if (self->l.tx_fd >= 0)
 		close(self->l.tx_fd);
 	if (self->kmsg_fd >= 0)
@@ -482,8 +517,12 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	struct nsim_vhost_stats vs0, vs1;
 	struct load_guest *lg;
 	double t0, t, tprev;
-	unsigned int i, pools, samples = 0;
+	unsigned int i, pools, samples = 0, zeroed = 0, tags;
+	unsigned long long tx_own;
+	unsigned char *mem;
 	char line[1024];
+	size_t len;
+	int ret;
 
 	if (every < 1)
 		every = 1;
@@ -569,12 +608,18 @@ TEST_F_TIMEOUT(load, sustained, 900)
 		sent += lg->sent;
 		total += lg->delivered + counted;
 	}
-	total += d1.rx_dropped - d0.rx_dropped + d1.tx_dropped - d0.tx_dropped;
+	/* A FIFO overrun counts on the queue (in hw-drops) and on a, as
+	 * tx_dropped: a's own drops are the rest.
+	 */
+	tx_own = d1.tx_dropped - d0.tx_dropped - (d1.overruns - d0.overruns);
+	total += d1.rx_dropped - d0.rx_dropped + tx_own;
 	TH_LOG("%.0f s: %llu frames sent (%llu send errors), %llu delivered or counted as dropped",
 	       t - t0, sent, self->l.send_errors, total);
-	TH_LOG("ports: %llu dropped by b (rx_dropped), %llu by a (tx_dropped)",
-	       d1.rx_dropped - d0.rx_dropped, d1.tx_dropped - d0.tx_dropped);
+	TH_LOG("ports: b rx_dropped %llu, a tx_dropped %llu (%llu FIFO overruns)",
+	       d1.rx_dropped - d0.rx_dropped, d1.tx_dropped - d0.tx_dropped,
+	       d1.overruns - d0.overruns);
 	EXPECT_EQ(sent, total);
+	EXPECT_GE(d1.tx_dropped - d0.tx_dropped, d1.overruns - d0.overruns);
 
 	TH_LOG("binding: %llu frames in place, %llu through the spares, %llu pins",
 	       VS(vs1, ZC_FRAMES) - VS(vs0, ZC_FRAMES),
@@ -595,6 +640,28 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	ASSERT_LE(2U, samples);
 	EXPECT_GE(MAX_USED_GROWTH, peak.used - base.used);
 	EXPECT_GE(MAX_SLAB_GROWTH, peak.slab - base.slab);
+
+	/* Unbound, the binding gives back what it held, zeroed */
+	lg = &self->l.guests[G_ZC];
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(lg->g, -1));
+	ret = vhost_guest_rx_reclaim(lg->g, &zeroed);
+	TH_LOG("unbound: %d buffers given back unused, %u of them zero",
+	       ret, zeroed);
+	EXPECT_LT(0, ret);
+	EXPECT_EQ((unsigned int)ret, zeroed);
+
+	/* No byte of host memory or of the stranger's frames anywhere in
+	 * either guest's memory
+	 */
+	for (i = 0; i < G_NR; i++) {
+		mem = vhost_guest_mem(self->l.guests[i].g, &len);
+		tags = vhost_guest_count_tag(mem, len, host_tag) +
+		       vhost_guest_count_tag(mem, len, foreign_tag);
+		TH_LOG("%s guest: %zu bytes scanned, %u tags", guest_names[i],
+		       len, tags);
+		EXPECT_EQ(0U, tags);
+	}
+	TH_LOG("%llu tagged frames sent to a third tenant", self->l.foreign);
 
 	/* The guests gone, so is the binding's pool */
 	for (i = 0; i < G_NR; i++) {
