@@ -82,7 +82,7 @@ check)
 	seeds=()
 	while read -r v; do
 		seeds+=("$v=${!v}")
-	done < <(compgen -v | grep -E '^(QL_FUZZ|VHOST_HOSTILE|VHOST_LIFE|VHOST_LOAD)_')
+	done < <(compgen -v | grep -E '^(QL_FUZZ|VHOST_HOSTILE|VHOST_LIFE|VHOST_LOAD|VHOST_FUZZ)_')
 	cmd=$(printf '%q ' env GUEST_KERNEL="$bzimage" "${seeds[@]}" \
 		"$here/vm/check.sh" "$build" "$results" "$pattern")
 	;;

@@ -505,6 +505,11 @@ const char *vhost_guest_ifname(const struct vhost_guest *g)
 	return g->ifname;
 }
 
+int vhost_guest_fd(const struct vhost_guest *g)
+{
+	return g->vhost_fd;
+}
+
 int vhost_guest_ifindex(const struct vhost_guest *g)
 {
 	return g->ifindex;

@@ -126,6 +126,8 @@ int vhost_guest_tap_open(char *name, unsigned int hdr_len);
 int vhost_guest_macvtap_open(int ifindex, unsigned int hdr_len);
 const char *vhost_guest_ifname(const struct vhost_guest *g);
 int vhost_guest_ifindex(const struct vhost_guest *g);
+/* The vhost-net device, for tests that drive it themselves. */
+int vhost_guest_fd(const struct vhost_guest *g);
 int vhost_guest_set_mtu(struct vhost_guest *g, unsigned int mtu);
 
 /* Post up to @n RX buffers (fewer if the ring is full) and kick. Returns

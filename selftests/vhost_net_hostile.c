@@ -27,6 +27,10 @@
  * The guest's choices replay from the printed seed (VHOST_HOSTILE_SEED=N);
  * the host's timing does not.  VHOST_HOSTILE_ITERS and VHOST_HOSTILE_SECS
  * bound the run (defaults 3000 iterations, 150 s).
+ *
+ * life.events_under_traffic puts the same rig through lifecycle events
+ * (VHOST_LIFE_*), and life.vhost_ioctl_fuzz fuzzes the vhost ioctls on a
+ * bound guest (VHOST_FUZZ_SEED, VHOST_FUZZ_ITERS); see each test.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -39,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -46,6 +51,7 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/netdev.h>
+#include <linux/vhost.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
 
@@ -1815,6 +1821,399 @@ TEST_F_TIMEOUT(life, events_under_traffic, 600)
 	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
 	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
+}
+
+/*
+ * The vhost ioctls a VMM drives a binding with, fuzzed: there is no new
+ * ioctl, but every existing one reaches the binding.
+ */
+enum fz_op {
+	F_GET_FEATURES, F_SET_FEATURES, F_FEATURES_ARRAY, F_SET_OWNER,
+	F_RESET_OWNER, F_MEM_TABLE, F_LOG_BASE, F_LOG_FD, F_VRING_NUM,
+	F_VRING_ADDR, F_VRING_BASE, F_GET_VRING_BASE, F_VRING_FD,
+	F_BACKEND, F_BACKEND_FEATURES, F_UNKNOWN, F_KICK, F_NR
+};
+
+/* Per ioctl: its name and the errnos vhost-net may answer it with. */
+static const struct {
+	const char *name;
+	int errs[8];
+} fz_ops[F_NR] = {
+	[F_GET_FEATURES]	= { "GET_FEATURES", { EFAULT } },
+	[F_SET_FEATURES]	= { "SET_FEATURES", { EOPNOTSUPP, EFAULT, ENOMEM } },
+	[F_FEATURES_ARRAY]	= { "SET_FEATURES_ARRAY", { EOPNOTSUPP, EFAULT, ENOMEM } },
+	[F_SET_OWNER]		= { "SET_OWNER", { EBUSY, ENOMEM } },
+	[F_RESET_OWNER]		= { "RESET_OWNER", { EPERM, ENOMEM } },
+	[F_MEM_TABLE]		= { "SET_MEM_TABLE", { EPERM, EOPNOTSUPP, E2BIG, ENOMEM, EFAULT } },
+	[F_LOG_BASE]		= { "SET_LOG_BASE", { EPERM, EFAULT } },
+	[F_LOG_FD]		= { "SET_LOG_FD", { EPERM, EBADF, EINVAL, EFAULT } },
+	[F_VRING_NUM]		= { "SET_VRING_NUM", { EPERM, ENOBUFS, EBUSY, EINVAL, EFAULT } },
+	[F_VRING_ADDR]		= { "SET_VRING_ADDR",
+				    { EPERM, ENOBUFS, EOPNOTSUPP, EINVAL, EFAULT } },
+	[F_VRING_BASE]		= { "SET_VRING_BASE", { EPERM, ENOBUFS, EBUSY, EINVAL, EFAULT } },
+	[F_GET_VRING_BASE]	= { "GET_VRING_BASE", { EPERM, ENOBUFS, EFAULT } },
+	[F_VRING_FD]		= { "SET_VRING_KICK/CALL/ERR",
+				    { EPERM, ENOBUFS, EBADF, EINVAL, EFAULT } },
+	[F_BACKEND]		= { "NET_SET_BACKEND",
+				    { EPERM, ENOBUFS, EFAULT, ENOTSOCK, EBADF, ENOMEM,
+				      EINVAL } },
+	[F_BACKEND_FEATURES]	= { "SET_BACKEND_FEATURES", { EOPNOTSUPP, EFAULT } },
+	/* vhost reads a queue index from any ioctl it does not know */
+	[F_UNKNOWN]		= { "unknown", { ENOTTY, EPERM, ENOBUFS, EFAULT } },
+	[F_KICK]		= { "kick", { } },
+};
+
+/* Ioctls vhost-net does not have (vhost-scsi's and vDPA's, workers,
+ * endianness without CONFIG_VHOST_CROSS_ENDIAN_LEGACY, busy polling
+ * with a wrong direction).
+ */
+static const unsigned long fz_unknown[] = {
+	VHOST_NEW_WORKER, VHOST_FREE_WORKER, VHOST_ATTACH_VRING_WORKER,
+	VHOST_GET_VRING_WORKER, VHOST_SCSI_SET_ENDPOINT, VHOST_VSOCK_SET_RUNNING,
+	VHOST_VDPA_GET_STATUS, VHOST_VDPA_SUSPEND, _IO(VHOST_VIRTIO, 0xfe),
+	_IOWR(VHOST_VIRTIO, 0x30, struct vhost_vring_file),
+};
+
+struct fuzz {
+	struct hostile rng;	/* only its rnd() state */
+	struct vhost_guest *g;
+	int vfd;		/* g's vhost-net device */
+	int tap_fd;		/* the leased macvtap */
+	int fds[6];		/* what fd arguments are drawn from */
+	unsigned char *mem;	/* g's memory */
+	size_t mem_len;
+	unsigned int calls[F_NR], ok[F_NR];
+	unsigned int unbinds, resyncs, bound_max_ms;
+	char fail[256];
+};
+
+static __u64 fz_u64(struct fuzz *z)
+{
+	static const __u64 edge[] = {
+		0, 1, 2, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000,
+		0xffffffff, 0x100000000ULL, ~0ULL, 1ULL << 63, 4095, 4096,
+	};
+
+	if (rnd_below(&z->rng, 2))
+		return edge[rnd_below(&z->rng, ARRAY_SIZE(edge))];
+	return rnd(&z->rng);
+}
+
+/* An address: in guest memory, near it, in the low or high canonical
+ * half, or garbage.
+ */
+static __u64 fz_addr(struct fuzz *z)
+{
+	switch (rnd_below(&z->rng, 4)) {
+	case 0:
+		return (unsigned long)z->mem +
+		       rnd_below(&z->rng, z->mem_len / 16) * 16;
+	case 1:
+		return (unsigned long)z->mem + z->mem_len -
+		       rnd_below(&z->rng, 4096);
+	case 2:
+		return 0xffff800000000000ULL + rnd_below(&z->rng, 1 << 20) * 64;
+	default:
+		return fz_u64(z);
+	}
+}
+
+static int fz_fd(struct fuzz *z)
+{
+	return z->fds[rnd_below(&z->rng, ARRAY_SIZE(z->fds))];
+}
+
+static unsigned int fz_index(struct fuzz *z)
+{
+	static const unsigned int idx[] = { 0, 0, 0, 1, 1, 2, 0xffff, ~0U };
+
+	return idx[rnd_below(&z->rng, ARRAY_SIZE(idx))];
+}
+
+/* One ioctl with random arguments; -errno or 0. *@unbound: it must have
+ * left the RX queue with no binding.
+ */
+static int fz_call(struct fuzz *z, enum fz_op op, bool *unbound)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[4];
+	} mt;
+	struct {
+		__u64 count;
+		__u64 bits[4];
+	} fa;
+	struct vhost_vring_state st;
+	struct vhost_vring_addr ad;
+	struct vhost_vring_file vf;
+	unsigned long req;
+	unsigned int i;
+	__u64 v;
+	int fd, ret;
+
+	*unbound = false;
+	switch (op) {
+	case F_GET_FEATURES:
+		ret = ioctl(z->vfd, VHOST_GET_FEATURES, &v);
+		break;
+	case F_SET_FEATURES:
+		ret = ioctl(z->vfd, VHOST_GET_FEATURES, &v);
+		if (ret)
+			break;
+		/* The device's features, some of them, or with others */
+		v &= rnd_below(&z->rng, 2) ? ~0ULL : rnd(&z->rng);
+		if (rnd_below(&z->rng, 3) == 0)
+			v |= 1ULL << rnd_below(&z->rng, 64);
+		ret = ioctl(z->vfd, VHOST_SET_FEATURES, &v);
+		break;
+	case F_FEATURES_ARRAY:
+		fa.count = rnd_below(&z->rng, 6);
+		for (i = 0; i < ARRAY_SIZE(fa.bits); i++)
+			fa.bits[i] = rnd_below(&z->rng, 2) ? 0 : fz_u64(z);
+		/* A count past the buffer reads past it: keep it inside */
+		if (fa.count > ARRAY_SIZE(fa.bits))
+			fa.count = ARRAY_SIZE(fa.bits);
+		ret = ioctl(z->vfd, VHOST_SET_FEATURES_ARRAY, &fa);
+		break;
+	case F_SET_OWNER:
+		ret = ioctl(z->vfd, VHOST_SET_OWNER, NULL);
+		break;
+	case F_RESET_OWNER:
+		ret = ioctl(z->vfd, VHOST_RESET_OWNER, NULL);
+		*unbound = true;
+		break;
+	case F_MEM_TABLE:
+		memset(&mt, 0, sizeof(mt));
+		mt.m.nregions = rnd_below(&z->rng, 8) ? rnd_below(&z->rng, 5) :
+			       fz_u64(z);
+		mt.m.padding = rnd_below(&z->rng, 16) ? 0 : fz_u64(z);
+		for (i = 0; i < ARRAY_SIZE(mt.r); i++) {
+			mt.r[i].guest_phys_addr = rnd_below(&z->rng, 2) ?
+						  MEM_GPA : fz_u64(z);
+			mt.r[i].memory_size = rnd_below(&z->rng, 2) ?
+					      z->mem_len : fz_u64(z);
+			mt.r[i].userspace_addr = fz_addr(z);
+			mt.r[i].flags_padding = rnd_below(&z->rng, 8) ? 0 :
+						fz_u64(z);
+		}
+		/* More regions than there is room for: let the kernel read
+		 * what follows on the stack only if it must refuse
+		 */
+		if (mt.m.nregions > ARRAY_SIZE(mt.r) && mt.m.nregions <= 509)
+			mt.m.nregions = ARRAY_SIZE(mt.r);
+		ret = ioctl(z->vfd, VHOST_SET_MEM_TABLE, &mt);
+		break;
+	case F_LOG_BASE:
+		v = fz_addr(z);
+		ret = ioctl(z->vfd, VHOST_SET_LOG_BASE, &v);
+		break;
+	case F_LOG_FD:
+		fd = fz_fd(z);
+		ret = ioctl(z->vfd, VHOST_SET_LOG_FD, &fd);
+		break;
+	case F_VRING_NUM:
+	case F_VRING_BASE:
+	case F_GET_VRING_BASE:
+		st.index = fz_index(z);
+		st.num = rnd_below(&z->rng, 2) ? 1U << rnd_below(&z->rng, 17) :
+			 fz_u64(z);
+		req = op == F_VRING_NUM ? VHOST_SET_VRING_NUM :
+		      op == F_VRING_BASE ? VHOST_SET_VRING_BASE :
+		      VHOST_GET_VRING_BASE;
+		ret = ioctl(z->vfd, req, &st);
+		break;
+	case F_VRING_ADDR:
+		ad.index = fz_index(z);
+		ad.flags = rnd_below(&z->rng, 4) ? 0 : fz_u64(z);
+		ad.desc_user_addr = fz_addr(z);
+		ad.avail_user_addr = fz_addr(z);
+		ad.used_user_addr = fz_addr(z);
+		ad.log_guest_addr = rnd_below(&z->rng, 2) ? MEM_GPA : fz_u64(z);
+		ret = ioctl(z->vfd, VHOST_SET_VRING_ADDR, &ad);
+		break;
+	case F_VRING_FD:
+		vf.index = fz_index(z);
+		vf.fd = fz_fd(z);
+		req = rnd_below(&z->rng, 3);
+		req = req == 0 ? VHOST_SET_VRING_KICK :
+		      req == 1 ? VHOST_SET_VRING_CALL : VHOST_SET_VRING_ERR;
+		ret = ioctl(z->vfd, req, &vf);
+		break;
+	case F_BACKEND:
+		vf.index = fz_index(z);
+		vf.fd = fz_fd(z);
+		ret = ioctl(z->vfd, VHOST_NET_SET_BACKEND, &vf);
+		*unbound = vf.index == VHOST_GUEST_RX_VQ && vf.fd == -1;
+		break;
+	case F_BACKEND_FEATURES:
+		v = rnd_below(&z->rng, 2) ? 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2 :
+		    fz_u64(z);
+		ret = ioctl(z->vfd, VHOST_SET_BACKEND_FEATURES, &v);
+		break;
+	case F_UNKNOWN:
+		ret = ioctl(z->vfd, fz_unknown[rnd_below(&z->rng,
+							 ARRAY_SIZE(fz_unknown))],
+			    z->mem);
+		break;
+	default:
+		ret = vhost_guest_rx_kick(z->g);
+		return ret;
+	}
+	return ret ? -errno : 0;
+}
+
+static bool fz_allowed(enum fz_op op, int err)
+{
+	unsigned int i;
+
+	if (!err)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(fz_ops[op].errs) && fz_ops[op].errs[i]; i++)
+		if (fz_ops[op].errs[i] == -err)
+			return true;
+	return false;
+}
+
+/* A fresh guest on the leased macvtap: bound within 3 s, and a frame
+ * received in place.
+ */
+static int fz_resync(struct fuzz *z, struct _test_data_life *self)
+{
+	struct nsim_vhost_stats vs;
+	static struct vhost_guest_frame f;
+	__s64 t0;
+	__u32 seq;
+	int ret, ms;
+
+	vhost_guest_close(z->g);
+	z->g = NULL;
+	ret = guest_attach(&z->g, z->tap_fd);
+	if (ret)
+		return ret;
+	z->vfd = vhost_guest_fd(z->g);
+	z->mem = vhost_guest_mem(z->g, &z->mem_len);
+	t0 = now_ms();
+	while (nsim_queue_vhost(self->r.b.ifindex, QB, &vs)) {
+		if (now_ms() - t0 > 3000)
+			return -ETIMEDOUT;
+		usleep(10 * 1000);
+	}
+	ms = now_ms() - t0;
+	if (ms > (int)z->bound_max_ms)
+		z->bound_max_ms = ms;
+	do {
+		ret = vhost_guest_rx_wait(z->g, &f, 3000);
+		if (ret)
+			return ret;
+		ret = vhost_guest_rx_post(z->g, RING);
+		if (ret < 0)
+			return ret;
+		ret = nsim_queue_vhost(self->r.b.ifindex, QB, &vs);
+		if (ret)
+			return ret;
+	} while (!VS(vs, ZC_FRAMES) && now_ms() - t0 < 5000);
+	if (!VS(vs, ZC_FRAMES))
+		return -ENODATA;
+	memcpy(&seq, f.data + ETH_HLEN, sizeof(seq));
+	if (f.len < ETH_HLEN + sizeof(seq) ||
+	    nsim_check_frame(f.data, f.len, frame_len(seq), &self->r.a,
+			     &self->r.vif, NULL, &seq))
+		return -EILSEQ;
+	z->resyncs++;
+	return 0;
+}
+
+/*
+ * Seeded (VHOST_FUZZ_SEED; VHOST_FUZZ_ITERS calls, default 3000) while
+ * frames flow to the bound queue: features with unknown bits, the
+ * feature array, owner set and reset, memory tables of 0 to 4 regions
+ * (or a count far past the limit) with random addresses, sizes and
+ * padding, log bases and fds, vring numbers, bases, addresses and
+ * eventfds for the two queues and for queues that do not exist, backends
+ * (none, the leased macvtap, a macvtap with no lease, a raw packet
+ * socket, /dev/null, a closed fd), backend features, ioctls vhost-net
+ * does not have, kicks.  Each call must return 0 or an errno vhost-net
+ * answers that ioctl with; after a backend removal or an owner reset
+ * that succeeded the queue has no binding; every 100 calls a fresh guest
+ * is bound and receives in place; at the end no binding pool is left and
+ * the kernel logged no warning.
+ */
+TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
+{
+	unsigned long iters = env_ul("VHOST_FUZZ_ITERS", 3000), it;
+	unsigned long seed = env_ul("VHOST_FUZZ_SEED", (unsigned long)time(NULL));
+	struct nsim_vhost_stats vs;
+	struct fuzz *z;
+	unsigned int i;
+	__u64 inflight;
+	char line[1024];
+	bool unbound;
+	enum fz_op op;
+	int ret, other;
+
+	z = calloc(1, sizeof(*z));
+	ASSERT_NE(NULL, z);
+	z->rng.rng = seed * 0x9e3779b97f4a7c15ULL | 1;
+	TH_LOG("seed %lu (VHOST_FUZZ_SEED)", seed);
+	z->tap_fd = vhost_guest_macvtap_open(self->r.vif.ifindex, HDR_LEN);
+	ASSERT_LE(0, z->tap_fd);
+	other = vhost_guest_macvtap_open(self->other_ifindex, HDR_LEN);
+	ASSERT_LE(0, other);
+	z->fds[0] = -1;
+	z->fds[1] = z->tap_fd;
+	z->fds[2] = other;
+	z->fds[3] = socket(AF_PACKET, SOCK_RAW, 0);
+	z->fds[4] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	z->fds[5] = 1000;	/* not open */
+	ASSERT_LE(0, z->fds[3]);
+	ASSERT_LE(0, z->fds[4]);
+	ASSERT_EQ(0, life_traffic_start(self));
+	ASSERT_EQ(0, fz_resync(z, self));
+
+	for (it = 0; it < iters && !z->fail[0]; it++) {
+		op = rnd_below(&z->rng, F_NR);
+		z->calls[op]++;
+		ret = fz_call(z, op, &unbound);
+		if (!fz_allowed(op, ret)) {
+			snprintf(z->fail, sizeof(z->fail),
+				 "call %lu: %s: %s", it, fz_ops[op].name,
+				 strerror(-ret));
+			break;
+		}
+		if (ret)
+			continue;
+		z->ok[op]++;
+		if (unbound && !nsim_queue_vhost(self->r.b.ifindex, QB, &vs)) {
+			snprintf(z->fail, sizeof(z->fail),
+				 "call %lu: %s succeeded and the queue is still bound",
+				 it, fz_ops[op].name);
+			break;
+		}
+		z->unbinds += unbound;
+		if (!((it + 1) % 100)) {
+			ret = fz_resync(z, self);
+			if (ret)
+				snprintf(z->fail, sizeof(z->fail),
+					 "after call %lu: a fresh guest: %s", it,
+					 strerror(-ret));
+		}
+	}
+	life_traffic_stop(self);
+	EXPECT_EQ(0, z->fail[0]) TH_LOG("%s", z->fail);
+	for (i = 0; i < F_NR; i++)
+		TH_LOG("%-24s %5u calls, %5u succeeded", fz_ops[i].name,
+		       z->calls[i], z->ok[i]);
+	TH_LOG("%lu calls, %u unbinds, %u fresh guests bound within %u ms",
+	       it, z->unbinds, z->resyncs, z->bound_max_ms);
+
+	vhost_guest_close(z->g);
+	for (i = 1; i < ARRAY_SIZE(z->fds) - 1; i++)
+		close(z->fds[i]);
+	EXPECT_EQ(0, pools_settle(0, &inflight))
+		TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
+		TH_LOG("kernel: %s", line);
+	free(z);
 }
 
 TEST_HARNESS_MAIN
