@@ -1310,9 +1310,11 @@ ssize_t nsim_kmsg_next(int fd, char *rec, size_t len)
 	ssize_t n;
 
 	do {
-		/* EPIPE: records were overwritten; the read moved past them */
+		/* EPIPE: records were overwritten; EINVAL: one was longer
+		 * than @len.  Either way the read moved past them.
+		 */
 		n = read(fd, rec, len - 1);
-	} while (n < 0 && errno == EPIPE);
+	} while (n < 0 && (errno == EPIPE || errno == EINVAL));
 	if (n <= 0)
 		return 0;
 	rec[n] = 0;
@@ -1328,7 +1330,7 @@ bool nsim_kmsg_bad(int fd, char *line, size_t len)
 		"list_del corruption", NULL,
 	};
 	const char *const *b;
-	char rec[1024];
+	char rec[8192];
 
 	while (nsim_kmsg_next(fd, rec, sizeof(rec))) {
 		for (b = bad; *b; b++) {

@@ -148,7 +148,7 @@ int nsim_rx_frame(const int *fds, unsigned int nq, void *buf, size_t len,
 /* /dev/kmsg, at its end: what the kernel logs from now on; or -errno. */
 int nsim_kmsg_open(void);
 /* The next record logged on @fd (NUL-terminated in @rec), its length; 0
- * when there is none yet.
+ * when there is none yet.  Records longer than @len are skipped.
  */
 ssize_t nsim_kmsg_next(int fd, char *rec, size_t len);
 /* Whether a record on @fd since is a warning, an oops, a sanitizer or

@@ -247,8 +247,12 @@ FIXTURE_SETUP(bind)
 	ASSERT_LE(0, self->tx_fd);
 }
 
+static int alloc_faults_set(bool on);
+
 FIXTURE_TEARDOWN(bind)
 {
+	/* faults_alloc's settings, should it have stopped half way */
+	alloc_faults_set(false);
 	vhost_guest_close(self->g);
 	if (self->tx_fd >= 0)
 		close(self->tx_fd);
@@ -686,7 +690,7 @@ TEST_F_TIMEOUT(bind, unbind_scrubs, 240)
 static bool kmsg_refused(int fd, const struct _test_data_bind *self,
 			 const char *why, int err)
 {
-	char want[256], tail[128], rec[1024];
+	char want[256], tail[128], rec[8192];
 
 	snprintf(want, sizeof(want),
 		 "%s: vhost-net: RX queue %d not bound to the guest: ",
@@ -1274,6 +1278,26 @@ static int fail_fn(const char *func, int err, int times)
 	return ret ?: fail_fn_write("times", v);
 }
 
+/* arm-errors once it stays put for 100 ms (within 2 s). */
+static int arm_errors_settled(struct _test_data_bind *self, __u64 *errs)
+{
+	struct nsim_vhost_stats vs;
+	__u64 last = ~0ULL;
+	int i, ret;
+
+	for (i = 0; i < 20; i++) {
+		ret = bound_stats(self, &vs);
+		if (ret)
+			return ret;
+		if (VS(vs, ARM_ERRORS) == last)
+			break;
+		last = VS(vs, ARM_ERRORS);
+		usleep(100 * 1000);
+	}
+	*errs = last;
+	return 0;
+}
+
 /* Pinning or mapping a guest page fails for a new guest: nothing is
  * armed, every frame comes through the spares, the failures are counted
  * (arm-errors), and arming goes on when the fault stops.
@@ -1302,12 +1326,15 @@ TEST_F_TIMEOUT(bind, faults_pin_map, 240)
 		ASSERT_EQ(0, bound_stats(self, &vs));
 		ASSERT_EQ(0, fail_fn(NULL, 0, 0));
 		log_stats(_metadata, &vs);
-		errs = VS(vs, ARM_ERRORS);
-		EXPECT_LE(1ULL, errs) TH_LOG("%s", funcs[f]);
+		EXPECT_LE(1ULL, VS(vs, ARM_ERRORS)) TH_LOG("%s", funcs[f]);
 		EXPECT_EQ(0ULL, VS(vs, BUFS_ARMED));
 		EXPECT_EQ(10ULL, VS(vs, HOST_FRAMES));
 		EXPECT_EQ(0ULL, VS(vs, ZC_FRAMES));
 		EXPECT_EQ(0ULL, VS(vs, DROPS));
+		/* A worker run that met the fault before it stopped may
+		 * count it only now
+		 */
+		ASSERT_EQ(0, arm_errors_settled(self, &errs));
 		/* Recovered: at the next run of the worker the binding takes
 		 * its share, and receives in place
 		 */
@@ -1454,7 +1481,7 @@ static void alloc_site(int kmsg, struct alloc_sites *s)
 		"net_mp", "tun_", "tap_", "macv", NULL,
 	};
 	const char *const *o;
-	char rec[1024], *p, *end;
+	char rec[8192], *p, *end;
 	bool in_dump = false;
 	unsigned int i;
 
@@ -1484,19 +1511,22 @@ static void alloc_site(int kmsg, struct alloc_sites *s)
 }
 
 /*
- * Every allocation an attach makes, failed in turn, until the attach
- * makes no Nth.  Each attach then fails with ENOMEM, or attaches with no
- * binding and the refusal in the kernel log, or binds (an allocation with
- * a fallback); frames arrive in every case, detaching leaves no binding
- * pool, and the attach past the sweep binds.  (Only the attach: a queue
- * restart that fails at detach makes the core warn.)
+ * Every allocation an attach makes, failed in turn, until three attaches
+ * in a row make no Nth.  Each attach then fails with ENOMEM, or attaches
+ * with no binding and the refusal in the kernel log, or binds (an
+ * allocation with a fallback); frames arrive in every case, detaching
+ * leaves no binding pool, an attach past the sweep binds, and the kernel
+ * warns of nothing.
+ * (Only the attach: a queue restart that fails at detach makes the core
+ * warn.)
  */
 TEST_F_TIMEOUT(bind, faults_alloc, 900)
 {
 	unsigned int n, rounds = 0, failed = 0, refused = 0, bound = 0, i;
+	unsigned int shorts = 0, last = 0;
 	struct alloc_sites sites = {};
 	struct nsim_vhost_stats vs;
-	int ret, left, kmsg, dump, nth;
+	int ret, left, kmsg, dump, nth, bad;
 	char list[MAX_SITES * 48];
 	size_t off = 0;
 
@@ -1511,7 +1541,9 @@ TEST_F_TIMEOUT(bind, faults_alloc, 900)
 	ASSERT_LE(0, nth);
 	ASSERT_EQ(0, alloc_faults_set(true));
 
-	for (n = 1; n < 4096; n++) {
+	bad = nsim_kmsg_open();
+	ASSERT_LE(0, bad);
+	for (n = 1; n < 4096 && shorts < 3; n++) {
 		kmsg = nsim_kmsg_open();
 		dump = nsim_kmsg_open();
 		ASSERT_LE(0, kmsg);
@@ -1522,13 +1554,24 @@ TEST_F_TIMEOUT(bind, faults_alloc, 900)
 		ASSERT_EQ(0, fail_nth_set(nth, 0));
 		ASSERT_LE(0, left);
 		if (left) {
-			/* Fewer than n allocations: the sweep is done */
+			/* Fewer than n allocations.  Three times in a row
+			 * ends the sweep: a debug kernel's own bookkeeping
+			 * (kmemleak, KASAN, debug objects) allocates more
+			 * in one attach than in another.
+			 */
+			shorts++;
 			close(kmsg);
 			close(dump);
+			/* An attach no fault met binds */
 			ASSERT_EQ(0, ret);
-			break;
+			EXPECT_EQ(0, bound_stats(self, &vs));
+			ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
+			expect_no_pools(_metadata);
+			continue;
 		}
+		shorts = 0;
 		rounds++;
+		last = n;
 		alloc_site(dump, &sites);
 		close(dump);
 		if (ret) {
@@ -1552,23 +1595,24 @@ TEST_F_TIMEOUT(bind, faults_alloc, 900)
 		ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, -1));
 		expect_no_pools(_metadata);
 	}
+	ASSERT_EQ(3U, shorts) TH_LOG("no end to the attach's allocations");
 	ASSERT_EQ(0, alloc_faults_set(false));
 	close(nth);
 	for (i = 0; i < sites.n && off < sizeof(list); i++)
 		off += snprintf(list + off, sizeof(list) - off, "%s%s",
 				i ? " " : "", sites.name[i]);
-	TH_LOG("the attach makes %u allocations: each failed in turn",
-	       rounds);
+	TH_LOG("%u allocations of the attach failed in turn, the last the %uth",
+	       rounds, last);
 	TH_LOG("then: the attach failed %u times, attached unbound %u, bound %u",
 	       failed, refused, bound);
 	TH_LOG("where (those the kernel log showed): %s", sites.n ? list : "-");
 	EXPECT_LT(0U, rounds);
 	EXPECT_LT(0U, refused);
+	EXPECT_FALSE(nsim_kmsg_bad(bad, list, sizeof(list)))
+		TH_LOG("kernel: %s", list);
+	close(bad);
 
-	/* Past the sweep, the attach bound; and a new guest, all of its
-	 * ring posted, receives in place
-	 */
-	EXPECT_EQ(0, bound_stats(self, &vs));
+	/* A new guest, all of its ring posted, receives in place */
 	ASSERT_EQ(0, guest_restart(self, RING));
 	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
 	ASSERT_EQ(0, send_frame(self, 5000, 3000));

@@ -1882,8 +1882,11 @@ struct fuzz {
 	int fds[6];		/* what fd arguments are drawn from */
 	unsigned char *mem;	/* g's memory */
 	size_t mem_len;
+	/* Reserved, never accessible: where bad addresses point */
+	unsigned char *none;
+	unsigned char scratch[4096];
 	unsigned int calls[F_NR], ok[F_NR];
-	unsigned int unbinds, resyncs, bound_max_ms;
+	unsigned int unbinds, resyncs, bound_max_ms, bound_calls;
 	char fail[256];
 };
 
@@ -1899,23 +1902,75 @@ static __u64 fz_u64(struct fuzz *z)
 	return rnd(&z->rng);
 }
 
-/* An address: in guest memory, near it, in the low or high canonical
- * half, or garbage.
+/*
+ * Addresses.  The kernel may write wherever a call lets it, into this
+ * process: so a good address has room for @span bytes of guest memory,
+ * and a bad one is in a reserved range nothing is mapped in, in the
+ * kernel's half or not canonical.  Guest addresses stay below 1 TiB, so
+ * that a dirty log based in the reserved range stays in it.
  */
-static __u64 fz_addr(struct fuzz *z)
+#define FZ_NONE_LEN	(4ULL << 30)
+#define FZ_GPA_MAX	0x10000000000ULL	/* 1 TiB */
+
+static __u64 fz_addr_bad(struct fuzz *z)
 {
-	switch (rnd_below(&z->rng, 4)) {
+	switch (rnd_below(&z->rng, 3)) {
 	case 0:
-		return (unsigned long)z->mem +
-		       rnd_below(&z->rng, z->mem_len / 16) * 16;
+		return (unsigned long)z->none +
+		       rnd_below(&z->rng, FZ_NONE_LEN / 2 / 64) * 64ULL;
 	case 1:
-		return (unsigned long)z->mem + z->mem_len -
-		       rnd_below(&z->rng, 4096);
-	case 2:
 		return 0xffff800000000000ULL + rnd_below(&z->rng, 1 << 20) * 64;
 	default:
-		return fz_u64(z);
+		return (1ULL << 63) | rnd(&z->rng);
 	}
+}
+
+static __u64 fz_addr(struct fuzz *z, size_t span)
+{
+	__u64 off;
+
+	if (rnd_below(&z->rng, 2))
+		return fz_addr_bad(z);
+	off = rnd_below(&z->rng, (z->mem_len - span) / 16) * 16ULL;
+	/* Now and then misaligned */
+	if (!rnd_below(&z->rng, 8))
+		off += 1 + rnd_below(&z->rng, 15);
+	return (unsigned long)z->mem + off;
+}
+
+static __u64 fz_gpa(struct fuzz *z)
+{
+	return rnd_below(&z->rng, 2) ? MEM_GPA : fz_u64(z) % FZ_GPA_MAX;
+}
+
+/* A memory region: the guest's own (maybe cut short), one in the reserved
+ * range, or one the kernel must refuse.
+ */
+static void fz_region(struct fuzz *z, struct vhost_memory_region *r)
+{
+	switch (rnd_below(&z->rng, 3)) {
+	case 0:
+		r->guest_phys_addr = MEM_GPA;
+		r->memory_size = rnd_below(&z->rng, 2) ? z->mem_len :
+				 rnd_below(&z->rng, z->mem_len) + 1;
+		r->userspace_addr = (unsigned long)z->mem;
+		break;
+	case 1:
+		r->guest_phys_addr = fz_gpa(z);
+		r->memory_size = rnd_below(&z->rng, FZ_NONE_LEN / 2 / 4096) *
+				 4096ULL;
+		r->userspace_addr = (unsigned long)z->none +
+				    rnd_below(&z->rng, FZ_NONE_LEN / 2 / 4096) *
+				    4096ULL;
+		break;
+	default:
+		r->guest_phys_addr = fz_u64(z);
+		r->memory_size = fz_u64(z);
+		r->userspace_addr = rnd_below(&z->rng, 2) ? (1ULL << 63) |
+				    rnd(&z->rng) : 0xffff800000000000ULL;
+		break;
+	}
+	r->flags_padding = rnd_below(&z->rng, 8) ? 0 : fz_u64(z);
 }
 
 static int fz_fd(struct fuzz *z)
@@ -1960,8 +2015,12 @@ static int fz_call(struct fuzz *z, enum fz_op op, bool *unbound)
 		ret = ioctl(z->vfd, VHOST_GET_FEATURES, &v);
 		if (ret)
 			break;
-		/* The device's features, some of them, or with others */
+		/* The device's features, some of them, or with others; a
+		 * vIOMMU (not bound) only now and then
+		 */
 		v &= rnd_below(&z->rng, 2) ? ~0ULL : rnd(&z->rng);
+		if (rnd_below(&z->rng, 8))
+			v &= ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
 		if (rnd_below(&z->rng, 3) == 0)
 			v |= 1ULL << rnd_below(&z->rng, 64);
 		ret = ioctl(z->vfd, VHOST_SET_FEATURES, &v);
@@ -1987,24 +2046,17 @@ static int fz_call(struct fuzz *z, enum fz_op op, bool *unbound)
 		mt.m.nregions = rnd_below(&z->rng, 8) ? rnd_below(&z->rng, 5) :
 			       fz_u64(z);
 		mt.m.padding = rnd_below(&z->rng, 16) ? 0 : fz_u64(z);
-		for (i = 0; i < ARRAY_SIZE(mt.r); i++) {
-			mt.r[i].guest_phys_addr = rnd_below(&z->rng, 2) ?
-						  MEM_GPA : fz_u64(z);
-			mt.r[i].memory_size = rnd_below(&z->rng, 2) ?
-					      z->mem_len : fz_u64(z);
-			mt.r[i].userspace_addr = fz_addr(z);
-			mt.r[i].flags_padding = rnd_below(&z->rng, 8) ? 0 :
-						fz_u64(z);
-		}
-		/* More regions than there is room for: let the kernel read
-		 * what follows on the stack only if it must refuse
+		for (i = 0; i < ARRAY_SIZE(mt.r); i++)
+			fz_region(z, &mt.r[i]);
+		/* More regions than there is room for, but within vhost's
+		 * default limit (64): as many as there are
 		 */
-		if (mt.m.nregions > ARRAY_SIZE(mt.r) && mt.m.nregions <= 509)
+		if (mt.m.nregions > ARRAY_SIZE(mt.r) && mt.m.nregions <= 64)
 			mt.m.nregions = ARRAY_SIZE(mt.r);
 		ret = ioctl(z->vfd, VHOST_SET_MEM_TABLE, &mt);
 		break;
 	case F_LOG_BASE:
-		v = fz_addr(z);
+		v = fz_addr_bad(z);
 		ret = ioctl(z->vfd, VHOST_SET_LOG_BASE, &v);
 		break;
 	case F_LOG_FD:
@@ -2025,10 +2077,11 @@ static int fz_call(struct fuzz *z, enum fz_op op, bool *unbound)
 	case F_VRING_ADDR:
 		ad.index = fz_index(z);
 		ad.flags = rnd_below(&z->rng, 4) ? 0 : fz_u64(z);
-		ad.desc_user_addr = fz_addr(z);
-		ad.avail_user_addr = fz_addr(z);
-		ad.used_user_addr = fz_addr(z);
-		ad.log_guest_addr = rnd_below(&z->rng, 2) ? MEM_GPA : fz_u64(z);
+		/* Room for the largest ring vhost takes (32768 entries) */
+		ad.desc_user_addr = fz_addr(z, 32768 * 16);
+		ad.avail_user_addr = fz_addr(z, 6 + 32768 * 2);
+		ad.used_user_addr = fz_addr(z, 6 + 32768 * 8);
+		ad.log_guest_addr = fz_gpa(z);
 		ret = ioctl(z->vfd, VHOST_SET_VRING_ADDR, &ad);
 		break;
 	case F_VRING_FD:
@@ -2051,9 +2104,10 @@ static int fz_call(struct fuzz *z, enum fz_op op, bool *unbound)
 		ret = ioctl(z->vfd, VHOST_SET_BACKEND_FEATURES, &v);
 		break;
 	case F_UNKNOWN:
+		/* The argument: a zeroed page nothing else uses */
 		ret = ioctl(z->vfd, fz_unknown[rnd_below(&z->rng,
 							 ARRAY_SIZE(fz_unknown))],
-			    z->mem);
+			    z->scratch);
 		break;
 	default:
 		ret = vhost_guest_rx_kick(z->g);
@@ -2153,6 +2207,9 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 
 	z = calloc(1, sizeof(*z));
 	ASSERT_NE(NULL, z);
+	z->none = mmap(NULL, FZ_NONE_LEN, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, z->none);
 	z->rng.rng = seed * 0x9e3779b97f4a7c15ULL | 1;
 	TH_LOG("seed %lu (VHOST_FUZZ_SEED)", seed);
 	z->tap_fd = vhost_guest_macvtap_open(self->r.vif.ifindex, HDR_LEN);
@@ -2173,6 +2230,7 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 	for (it = 0; it < iters && !z->fail[0]; it++) {
 		op = rnd_below(&z->rng, F_NR);
 		z->calls[op]++;
+		z->bound_calls += !nsim_queue_vhost(self->r.b.ifindex, QB, &vs);
 		ret = fz_call(z, op, &unbound);
 		if (!fz_allowed(op, ret)) {
 			snprintf(z->fail, sizeof(z->fail),
@@ -2180,16 +2238,15 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 				 strerror(-ret));
 			break;
 		}
-		if (ret)
-			continue;
-		z->ok[op]++;
-		if (unbound && !nsim_queue_vhost(self->r.b.ifindex, QB, &vs)) {
+		z->ok[op] += !ret;
+		if (!ret && unbound &&
+		    !nsim_queue_vhost(self->r.b.ifindex, QB, &vs)) {
 			snprintf(z->fail, sizeof(z->fail),
 				 "call %lu: %s succeeded and the queue is still bound",
 				 it, fz_ops[op].name);
 			break;
 		}
-		z->unbinds += unbound;
+		z->unbinds += !ret && unbound;
 		if (!((it + 1) % 100)) {
 			ret = fz_resync(z, self);
 			if (ret)
@@ -2203,8 +2260,12 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 	for (i = 0; i < F_NR; i++)
 		TH_LOG("%-24s %5u calls, %5u succeeded", fz_ops[i].name,
 		       z->calls[i], z->ok[i]);
-	TH_LOG("%lu calls, %u unbinds, %u fresh guests bound within %u ms",
-	       it, z->unbinds, z->resyncs, z->bound_max_ms);
+	TH_LOG("%lu calls, %u of them on a bound queue, %u unbinds",
+	       it, z->bound_calls, z->unbinds);
+	TH_LOG("%u fresh guests, each bound within %u ms", z->resyncs,
+	       z->bound_max_ms);
+	/* The fuzz reached the binding, not only devices it had left */
+	EXPECT_LE(it / 10, z->bound_calls);
 
 	vhost_guest_close(z->g);
 	for (i = 1; i < ARRAY_SIZE(z->fds) - 1; i++)
@@ -2213,6 +2274,7 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 		TH_LOG("%llu buffers in flight", inflight);
 	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
+	munmap(z->none, FZ_NONE_LEN);
 	free(z);
 }
 

@@ -98,7 +98,7 @@ struct load_guest {
 	unsigned long long sent;
 	/* The receiver's; read by others with __atomic */
 	unsigned long long delivered, bytes;
-	unsigned long long checked, bad, stale;
+	unsigned long long checked, bad, stale, scanned;
 	unsigned int stalls, stall_ms;
 	__s64 last_seq;
 	char fail[160];
@@ -260,6 +260,26 @@ static bool frame_intact(struct load_guest *lg, const struct nsim_port *a,
 	return !memcmp(lg->want, lg->frame.data, lg->frame.len);
 }
 
+/* Host or foreign tags in the buffers of the frame @lg got, all of each
+ * buffer, past the frame's bytes too, before they are posted again.
+ */
+static unsigned int frame_tags(struct load_guest *lg)
+{
+	const unsigned char *buf;
+	unsigned int i, tags = 0;
+	size_t len;
+
+	for (i = 0; i < lg->frame.nbufs; i++) {
+		buf = vhost_guest_rx_buf(lg->g, lg->frame.ids[i], &len);
+		if (!buf)
+			continue;
+		tags += vhost_guest_count_tag(buf, len, host_tag) +
+			vhost_guest_count_tag(buf, len, foreign_tag);
+		lg->scanned += len;
+	}
+	return tags;
+}
+
 /* Whether @f is one of the sender's frames, intact and newer than the
  * last one; counts it either way.
  */
@@ -279,6 +299,8 @@ static void check(struct load_guest *lg, const struct nsim_port *a)
 		ret = -EMSGSIZE;
 	else if (!(seq % CHECK_EVERY) && !frame_intact(lg, a, seq))
 		ret = -EILSEQ;
+	else if (!(seq % CHECK_EVERY) && frame_tags(lg))
+		ret = -EACCES;
 	if (!ret && (__s64)seq <= lg->last_seq) {
 		lg->stale++;
 		ret = -EALREADY;
@@ -516,9 +538,10 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	struct load_drops d0, d1;
 	struct nsim_vhost_stats vs0, vs1;
 	struct load_guest *lg;
-	double t0, t, tprev;
+	double t0, t, tprev, next;
 	unsigned int i, pools, samples = 0, zeroed = 0, tags;
-	unsigned long long tx_own;
+	unsigned int pool_ticks = 0, pool_bad = 0;
+	long long tx_own;
 	unsigned char *mem;
 	char line[1024];
 	size_t len;
@@ -536,13 +559,25 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	t0 = now();
 	tprev = t0;
 	memset(prev, 0, sizeof(prev));
+	next = t0 + every;
 	while ((t = now()) - t0 < secs) {
-		usleep(every * 1000000UL);
-		t = now();
-		delivered_now(&self->l, got);
-		ASSERT_EQ(0, mem_sample(&m));
+		/* The binding's buffers and pins, four times a second */
+		usleep(250 * 1000);
 		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
 		ASSERT_EQ(0, nsim_queue_vhost(self->l.b.ifindex, 3, &vs1));
+		if (inflight > max_inflight)
+			max_inflight = inflight;
+		if (VS(vs1, PINNED_PAGES) > max_pinned)
+			max_pinned = VS(vs1, PINNED_PAGES);
+		/* A binding pool, and only one */
+		pool_ticks++;
+		pool_bad += pools != 1;
+		t = now();
+		if (t < next)
+			continue;
+		next += every;
+		delivered_now(&self->l, got);
+		ASSERT_EQ(0, mem_sample(&m));
 		if (!samples++) {
 			base = m;
 			peak = m;
@@ -551,10 +586,6 @@ TEST_F_TIMEOUT(load, sustained, 900)
 			peak.used = m.used;
 		if (m.slab > peak.slab)
 			peak.slab = m.slab;
-		if (inflight > max_inflight)
-			max_inflight = inflight;
-		if (VS(vs1, PINNED_PAGES) > max_pinned)
-			max_pinned = VS(vs1, PINNED_PAGES);
 		printf("# t=%3.0fs frames/s: zero-copy %6.0f copy %6.0f; ",
 		       t - t0, (got[G_ZC] - prev[G_ZC]) / (t - tprev),
 		       (got[G_COPY] - prev[G_COPY]) / (t - tprev));
@@ -567,9 +598,10 @@ TEST_F_TIMEOUT(load, sustained, 900)
 		fflush(stdout);
 		memcpy(prev, got, sizeof(prev));
 		tprev = t;
-		/* A binding pool, and only one */
-		EXPECT_EQ(1U, pools);
 	}
+	EXPECT_EQ(0U, pool_bad)
+		TH_LOG("%u of %u looks: no binding pool, or more than one",
+		       pool_bad, pool_ticks);
 	__atomic_store_n(&self->l.stop, true, __ATOMIC_RELAXED);
 	pthread_join(self->tx, NULL);
 	self->sending = false;
@@ -591,8 +623,9 @@ TEST_F_TIMEOUT(load, sustained, 900)
 		TH_LOG("%s: %llu sent, %llu delivered (%.1f MB, %llu compared), %llu bad",
 		       guest_names[i], lg->sent, lg->delivered,
 		       lg->bytes / 1e6, lg->checked, lg->bad);
-		TH_LOG("%s: %u stalls of the guest, %u ms in all",
-		       guest_names[i], lg->stalls, lg->stall_ms);
+		TH_LOG("%s: %u stalls, %u ms in all; %.1f MB of buffers scanned for tags",
+		       guest_names[i], lg->stalls, lg->stall_ms,
+		       lg->scanned / 1e6);
 		TH_LOG("%s: dropped %llu by the NIC, %llu by the macvtap, %llu by the binding",
 		       guest_names[i], d1.nic[i] - d0.nic[i],
 		       d1.tap[i] - d0.tap[i],
@@ -611,15 +644,16 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	/* A FIFO overrun counts on the queue (in hw-drops) and on a, as
 	 * tx_dropped: a's own drops are the rest.
 	 */
-	tx_own = d1.tx_dropped - d0.tx_dropped - (d1.overruns - d0.overruns);
-	total += d1.rx_dropped - d0.rx_dropped + tx_own;
+	tx_own = (long long)(d1.tx_dropped - d0.tx_dropped) -
+		 (long long)(d1.overruns - d0.overruns);
+	EXPECT_LE(0, tx_own);
+	total += d1.rx_dropped - d0.rx_dropped + (tx_own > 0 ? tx_own : 0);
 	TH_LOG("%.0f s: %llu frames sent (%llu send errors), %llu delivered or counted as dropped",
 	       t - t0, sent, self->l.send_errors, total);
 	TH_LOG("ports: b rx_dropped %llu, a tx_dropped %llu (%llu FIFO overruns)",
 	       d1.rx_dropped - d0.rx_dropped, d1.tx_dropped - d0.tx_dropped,
 	       d1.overruns - d0.overruns);
 	EXPECT_EQ(sent, total);
-	EXPECT_GE(d1.tx_dropped - d0.tx_dropped, d1.overruns - d0.overruns);
 
 	TH_LOG("binding: %llu frames in place, %llu through the spares, %llu pins",
 	       VS(vs1, ZC_FRAMES) - VS(vs0, ZC_FRAMES),

@@ -1635,7 +1635,7 @@ static void vhost_net_bind_purge(struct vhost_net_bind *b,
 		vhost_net_bind_stat_add(&b->stats.drops, 1);
 		kfree_skb(ptrs[i]);
 	}
-	ptr_ring_unconsume(ring, ptrs, kept, tun_ptr_free);
+	ptr_ring_unconsume(ring, ptrs, kept, vhost_net_ring_free);
 	kvfree(ptrs);
 	/* A tap stops its queue when the ring is full: room was made */
 	if (n > kept && sock) {

@@ -7,6 +7,8 @@
 #define _VHOST_NET_BIND_H
 
 #include <linux/errno.h>
+#include <linux/if_tun.h>
+#include <linux/netdevice.h>
 #include <linux/types.h>
 #include <linux/virtio_types.h>
 
@@ -28,6 +30,23 @@ enum vhost_net_bind_rx {
 	/* Payload in guest buffers, but it must be copied. */
 	VHOST_NET_BIND_RX_COPY,
 };
+
+/**
+ * vhost_net_ring_free() - free an entry of a backend's ring, any context
+ * @ptr: an skb or an XDP frame from a tap's or a macvtap's ptr_ring
+ *
+ * ptr_ring_unconsume() frees what it cannot put back with the ring's
+ * consumer lock held and interrupts off.  An skb whose pages go back to
+ * a page pool must not be freed there (the pool takes its locks with
+ * softirqs off): dev_kfree_skb_any() defers it to softirq.
+ */
+static inline void vhost_net_ring_free(void *ptr)
+{
+	if (ptr && !tun_is_xdp_frame(ptr))
+		dev_kfree_skb_any(ptr);
+	else
+		tun_ptr_free(ptr);
+}
 
 #if IS_ENABLED(CONFIG_VHOST_NET_BIND)
 int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
