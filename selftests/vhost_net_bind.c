@@ -1601,7 +1601,7 @@ TEST_F_TIMEOUT(bind, faults_alloc, 900)
 	for (i = 0; i < sites.n && off < sizeof(list); i++)
 		off += snprintf(list + off, sizeof(list) - off, "%s%s",
 				i ? " " : "", sites.name[i]);
-	TH_LOG("%u allocations of the attach failed in turn, the last the %uth",
+	TH_LOG("%u allocations of the attach failed in turn, the last one number %u",
 	       rounds, last);
 	TH_LOG("then: the attach failed %u times, attached unbound %u, bound %u",
 	       failed, refused, bound);
