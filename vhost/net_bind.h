@@ -32,13 +32,14 @@ enum vhost_net_bind_rx {
 };
 
 /**
- * vhost_net_ring_free() - free an entry of a backend's ring, any context
+ * vhost_net_ring_free() - free an entry of a backend's ring, interrupts off
  * @ptr: an skb or an XDP frame from a tap's or a macvtap's ptr_ring
  *
  * ptr_ring_unconsume() frees what it cannot put back with the ring's
  * consumer lock held and interrupts off.  An skb whose pages go back to
  * a page pool must not be freed there (the pool takes its locks with
- * softirqs off): dev_kfree_skb_any() defers it to softirq.
+ * softirqs off): dev_kfree_skb_any() defers it to softirq.  An XDP frame
+ * is returned at once, as tun_ptr_free() does it.
  */
 static inline void vhost_net_ring_free(void *ptr)
 {
