@@ -34,14 +34,6 @@
 
 static unsigned char frame[VHOST_GUEST_MAX_FRAME];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int parse_mac(const char *s, unsigned char *mac)
 {
 	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
@@ -116,16 +108,16 @@ int main(int argc, char **argv)
 	printf("guest_rx: ready %s\n", argv[1]);
 	fflush(stdout);
 
-	last_good = now();
+	last_good = nsim_now();
 	last_print = last_good;
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (frames < count && now() - last_good < timeout) {
-		if (now() - last_print >= 2) {
+	while (frames < count && nsim_now() - last_good < timeout) {
+		if (nsim_now() - last_print >= 2) {
 			printf("guest_rx: progress frames=%lu bad=%lu\n", frames,
 			       bad);
 			fflush(stdout);
-			last_print = now();
+			last_print = nsim_now();
 		}
 		if (poll(&pfd, 1, 500) <= 0)
 			continue;
@@ -151,7 +143,7 @@ int main(int argc, char **argv)
 		seen[seq] = 1;
 		frames++;
 		bytes += n;
-		last_good = now();
+		last_good = nsim_now();
 	}
 	slen = sizeof(st);
 	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &slen))

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1341,4 +1342,30 @@ bool nsim_kmsg_bad(int fd, char *line, size_t len)
 		}
 	}
 	return false;
+}
+
+unsigned long nsim_env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v ? strtoul(v, NULL, 0) : def;
+}
+
+double nsim_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void nsim_pin_cpu(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) <= cpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }

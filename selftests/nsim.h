@@ -157,4 +157,13 @@ ssize_t nsim_kmsg_next(int fd, char *rec, size_t len);
  */
 bool nsim_kmsg_bad(int fd, char *line, size_t len);
 
+/* The environment variable @name as a number (any base strtoul takes),
+ * or @def when it is not set.
+ */
+unsigned long nsim_env_ul(const char *name, unsigned long def);
+/* CLOCK_MONOTONIC, in seconds. */
+double nsim_now(void);
+/* This thread on @cpu alone; nothing if the machine has fewer CPUs. */
+void nsim_pin_cpu(unsigned int cpu);
+
 #endif

@@ -125,14 +125,6 @@ struct bench_result {
 	double worker_min, worker_max;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* CPU time of one of our threads (vhost-net's worker is one), in ns:
  * its per-thread CPU clock, which counts what the scheduler ran it
  * for, not ticks.
@@ -207,7 +199,7 @@ static int sample(struct bench *bn, struct bench_sample *s)
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	s->t = now();
+	s->t = nsim_now();
 	s->busy_ticks = busy_ticks();
 	for (i = 0; i < bn->nguests; i++) {
 		s->worker_ns += thread_cpu_ns(bn->guests[i].worker);
@@ -223,18 +215,6 @@ static int sample(struct bench *bn, struct bench_sample *s)
 	return nsim_page_allocs(&bn->b, &s->page_allocs);
 }
 
-/* This thread on @cpu alone; nothing if the machine has fewer CPUs. */
-static void pin_to(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) <= cpu)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Keeps a window of frames in flight to each guest until told to stop.
  * On CPU 0, where the NIC's NAPI then runs too (netdevsim raises it on
  * the sending CPU); the guests and vhost-net's workers are on CPU 1.
@@ -246,7 +226,7 @@ static void *sender(void *arg)
 	unsigned int i, idle;
 	ssize_t n;
 
-	pin_to(0);
+	nsim_pin_cpu(0);
 	while (!__atomic_load_n(&bn->stop, __ATOMIC_RELAXED)) {
 		idle = 0;
 		for (i = 0; i < bn->nguests; i++) {
@@ -268,7 +248,7 @@ static void *sender(void *arg)
 	return NULL;
 }
 
-/* Receives for guest @gi until @until (seconds, now() scale); with
+/* Receives for guest @gi until @until (seconds, nsim_now() scale); with
  * @drain, once the sender stopped, until it has all that was sent or
  * nothing comes for a second (bg->lost counts what did not).
  */
@@ -279,7 +259,7 @@ static int receive(struct bench *bn, struct bench_guest *bg, unsigned int gi,
 	unsigned long long n = 0;
 	int ret;
 
-	while (drain ? bg->received < bn->sent[gi] : now() < until) {
+	while (drain ? bg->received < bn->sent[gi] : nsim_now() < until) {
 		ret = vhost_guest_rx_wait(bg->g, f, drain ? 1000 : 100);
 		if (ret == -ETIMEDOUT && drain) {
 			bg->lost += bn->sent[gi] - bg->received;
@@ -340,7 +320,7 @@ static int run_traffic(struct bench *bn, double secs)
 		return -errno;
 	for (i = 0; i < bn->nguests; i++) {
 		r[i] = (struct receiver){ .bn = bn, .gi = i,
-					  .until = now() + secs };
+					  .until = nsim_now() + secs };
 		if (i && pthread_create(&r[i].thread, NULL, receiver_run,
 					&r[i])) {
 			r[i].ret = -errno;
@@ -915,7 +895,7 @@ int main(int argc, char **argv)
 		       strerror(-npool));
 
 	/* The guests, and the vhost-net workers they create, on CPU 1 */
-	pin_to(1);
+	nsim_pin_cpu(1);
 	bn = calloc(1, sizeof(*bn));
 	res = calloc(rounds * nsizes * (BENCH_NR_MODES + 1), sizeof(*res));
 	med = calloc(rounds * nsizes * (BENCH_NR_MODES + 1), sizeof(*med));

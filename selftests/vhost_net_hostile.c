@@ -1076,13 +1076,6 @@ static void *traffic_run(void *arg)
 	return NULL;
 }
 
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v ? strtoul(v, NULL, 0) : def;
-}
-
 static __s64 now_ms(void)
 {
 	struct timespec ts;
@@ -1273,8 +1266,8 @@ static void checkpoint(struct _test_data_hostile *self)
 
 TEST_F_TIMEOUT(hostile, random_guest, 600)
 {
-	unsigned long iters = env_ul("VHOST_HOSTILE_ITERS", 3000);
-	__s64 end = now_ms() + 1000 * env_ul("VHOST_HOSTILE_SECS", 150);
+	unsigned long iters = nsim_env_ul("VHOST_HOSTILE_ITERS", 3000);
+	__s64 end = now_ms() + 1000 * nsim_env_ul("VHOST_HOSTILE_SECS", 150);
 	struct nsim_vhost_stats vs = {}, before;
 	struct hostile *h = self->h;
 	unsigned long seed, it, ms;
@@ -1286,7 +1279,7 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 	enum act a;
 	bool run;
 
-	seed = env_ul("VHOST_HOSTILE_SEED", (unsigned long)time(NULL));
+	seed = nsim_env_ul("VHOST_HOSTILE_SEED", (unsigned long)time(NULL));
 	h->rng = seed * 0x9e3779b97f4a7c15ULL | 1;
 	TH_LOG("seed %lu (VHOST_HOSTILE_SEED=%lu to replay the guest's choices)",
 	       seed, seed);
@@ -1695,8 +1688,8 @@ static int pools_settle(unsigned int want, __u64 *inflight)
 
 TEST_F_TIMEOUT(life, events_under_traffic, 600)
 {
-	unsigned long iters = env_ul("VHOST_LIFE_ITERS", 60);
-	__s64 start = now_ms(), end = start + 1000 * env_ul("VHOST_LIFE_SECS", 180);
+	unsigned long iters = nsim_env_ul("VHOST_LIFE_ITERS", 60);
+	__s64 start = now_ms(), end = start + 1000 * nsim_env_ul("VHOST_LIFE_SECS", 180);
 	unsigned int done[L_NR] = {}, i, chan_refused = 0, pools;
 	int bound_max = 0;
 	struct nsim_vhost_stats vs0, vs;
@@ -1707,7 +1700,7 @@ TEST_F_TIMEOUT(life, events_under_traffic, 600)
 	__u64 inflight;
 	int ret, st;
 
-	seed = env_ul("VHOST_LIFE_SEED", (unsigned long)time(NULL));
+	seed = nsim_env_ul("VHOST_LIFE_SEED", (unsigned long)time(NULL));
 	rng.rng = seed * 0x9e3779b97f4a7c15ULL | 1;
 	TH_LOG("seed %lu (VHOST_LIFE_SEED=%lu to replay the events)", seed, seed);
 	pin_cpu(1);
@@ -2195,8 +2188,8 @@ static int fz_resync(struct fuzz *z, struct _test_data_life *self)
  */
 TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 {
-	unsigned long iters = env_ul("VHOST_FUZZ_ITERS", 3000), it;
-	unsigned long seed = env_ul("VHOST_FUZZ_SEED", (unsigned long)time(NULL));
+	unsigned long iters = nsim_env_ul("VHOST_FUZZ_ITERS", 3000), it;
+	unsigned long seed = nsim_env_ul("VHOST_FUZZ_SEED", (unsigned long)time(NULL));
 	struct nsim_vhost_stats vs;
 	struct fuzz *z;
 	unsigned int i;

@@ -32,7 +32,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,33 +134,6 @@ struct load {
 
 static const char host_tag[8] = "HoStTaG!", foreign_tag[8] = "FoReIgN!";
 
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v ? strtoul(v, NULL, 0) : def;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* This thread on @cpu alone; nothing if the machine has fewer CPUs. */
-static void pin_to(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) <= cpu)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 static int mem_sample(struct load_mem *m)
 {
 	unsigned long long total = 0, avail = 0, slab = 0, v;
@@ -229,7 +201,7 @@ static void *sender(void *arg)
 	unsigned int i;
 	size_t len;
 
-	pin_to(0);
+	nsim_pin_cpu(0);
 	for (round = 0; !__atomic_load_n(&l->stop, __ATOMIC_RELAXED); round++) {
 		if (!(round % 4)) {
 			len = nsim_build_frame(buf, 1514, round, &l->a,
@@ -346,23 +318,23 @@ static void *receive(void *arg)
 	unsigned int ms;
 	int ret;
 
-	stall_at = now() + 1 + rnd_below(lg, 2000) / 1e3;
+	stall_at = nsim_now() + 1 + rnd_below(lg, 2000) / 1e3;
 	for (;;) {
-		if (now() >= stall_at &&
+		if (nsim_now() >= stall_at &&
 		    !__atomic_load_n(&r->l->drained, __ATOMIC_RELAXED)) {
 			ms = 100 + rnd_below(lg, 301);
 			usleep(ms * 1000);
 			lg->stalls++;
 			lg->stall_ms += ms;
-			stall_at = now() + 1 + rnd_below(lg, 2000) / 1e3;
+			stall_at = nsim_now() + 1 + rnd_below(lg, 2000) / 1e3;
 		}
 		ret = vhost_guest_rx_wait(lg->g, &lg->frame, 100);
 		if (ret == -ETIMEDOUT) {
 			if (!__atomic_load_n(&r->l->drained, __ATOMIC_RELAXED))
 				continue;
 			if (!idle_since)
-				idle_since = now();
-			else if (now() - idle_since > 1)
+				idle_since = nsim_now();
+			else if (nsim_now() - idle_since > 1)
 				break;
 			continue;
 		}
@@ -449,7 +421,7 @@ FIXTURE(load)
 
 FIXTURE_SETUP(load)
 {
-	__u64 seed = env_ul("VHOST_LOAD_SEED", time(NULL) ^ getpid());
+	__u64 seed = nsim_env_ul("VHOST_LOAD_SEED", time(NULL) ^ getpid());
 	char msg[256] = "";
 	unsigned int i;
 	int ret;
@@ -466,7 +438,7 @@ FIXTURE_SETUP(load)
 	ASSERT_LE(0, self->kmsg_fd);
 
 	/* The guests, their vhost-net workers and the sampling on CPU 1 */
-	pin_to(1);
+	nsim_pin_cpu(1);
 	ret = nsim_pair_create(&self->l.a, &self->l.b, NQ);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, nsim_set_mtu(&self->l.a, MTU));
@@ -530,8 +502,8 @@ static void delivered_now(struct load *l, unsigned long long *n)
 
 TEST_F_TIMEOUT(load, sustained, 900)
 {
-	unsigned long secs = env_ul("VHOST_LOAD_SECS", 180);
-	unsigned long every = env_ul("VHOST_LOAD_SAMPLE", 10);
+	unsigned long secs = nsim_env_ul("VHOST_LOAD_SECS", 180);
+	unsigned long every = nsim_env_ul("VHOST_LOAD_SAMPLE", 10);
 	unsigned long long got[G_NR], prev[G_NR], counted, sent = 0, total = 0;
 	__u64 inflight, max_inflight = 0, max_pinned = 0, allocs0, allocs1;
 	struct load_mem m0, m, base = {}, peak = {};
@@ -556,11 +528,11 @@ TEST_F_TIMEOUT(load, sustained, 900)
 
 	ASSERT_EQ(0, pthread_create(&self->tx, NULL, sender, &self->l));
 	self->sending = true;
-	t0 = now();
+	t0 = nsim_now();
 	tprev = t0;
 	memset(prev, 0, sizeof(prev));
 	next = t0 + every;
-	while ((t = now()) - t0 < secs) {
+	while ((t = nsim_now()) - t0 < secs) {
 		/* The binding's buffers and pins, four times a second */
 		usleep(250 * 1000);
 		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
@@ -572,7 +544,7 @@ TEST_F_TIMEOUT(load, sustained, 900)
 		/* A binding pool, and only one */
 		pool_ticks++;
 		pool_bad += pools != 1;
-		t = now();
+		t = nsim_now();
 		if (t < next)
 			continue;
 		next += every;
@@ -605,7 +577,7 @@ TEST_F_TIMEOUT(load, sustained, 900)
 	__atomic_store_n(&self->l.stop, true, __ATOMIC_RELAXED);
 	pthread_join(self->tx, NULL);
 	self->sending = false;
-	t = now();
+	t = nsim_now();
 	__atomic_store_n(&self->l.drained, true, __ATOMIC_RELAXED);
 	for (i = 0; i < G_NR; i++) {
 		lg = &self->l.guests[i];
