@@ -75,7 +75,7 @@ vm: selftests vng
 	@$(SCRIPTS)/vm.sh shell $(BUILD) $(KOBJ)/arch/x86/boot/bzImage
 
 # BENCH_ARGS go to vhost_net_bench (see its header), e.g. BENCH_ARGS="-t 1".
-BENCH_ARGS	?= -t 3 -g
+BENCH_ARGS	?= -t 3 -g -q 2,4
 bench: selftests vng
 	@$(SCRIPTS)/vm.sh bench $(BUILD) $(KOBJ)/arch/x86/boot/bzImage "$(BENCH_ARGS)"
 	@mkdir -p $(BUILD)/bench

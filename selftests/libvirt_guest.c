@@ -534,7 +534,6 @@ TEST_F_TIMEOUT(guest, receives_in_place, 2400)
 	unsigned long frames = 0, bytes = 0, bad = 1, dup = 1, sdrops = 0;
 	struct nsim_vhost_stats s0, s1;
 	int lifindex, lqueue, t, i, n;
-	unsigned int pools;
 	char err[1024], path[128];
 	__u64 inflight;
 	const char *log;
@@ -611,13 +610,8 @@ TEST_F_TIMEOUT(guest, receives_in_place, 2400)
 	ASSERT_EQ(0, nsim_queue_get_lease(self->b.ifindex, QB, &lifindex,
 					  &lqueue));
 	EXPECT_EQ(-1, lifindex);
-	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
-		if (!pools)
-			break;
-		usleep(100000);
-	}
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight))
+		TH_LOG("%llu buffers in flight", inflight);
 }
 
 TEST_HARNESS_MAIN

@@ -1214,6 +1214,22 @@ int nsim_vhost_pools(unsigned int *pools, __u64 *inflight)
 	return ret;
 }
 
+int nsim_vhost_pools_settle(unsigned int want, int ms, __u64 *inflight)
+{
+	unsigned int pools;
+	int ret;
+
+	for (;;) {
+		ret = nsim_vhost_pools(&pools, inflight);
+		if (ret)
+			return ret;
+		if (pools <= want || ms <= 0)
+			return pools;
+		usleep(50 * 1000);
+		ms -= 50;
+	}
+}
+
 /* Pools of one device, by id: which have a memory provider. */
 #define NSIM_MAX_POOLS	64
 struct nsim_pp_arg {

@@ -119,6 +119,11 @@ int nsim_queue_vhost(int ifindex, unsigned int queue,
  * buffers.
  */
 int nsim_vhost_pools(unsigned int *pools, __u64 *inflight);
+/* nsim_vhost_pools() until at most @want pools are left, for up to @ms
+ * (a pool goes once the NIC, and every frame, gave its buffers back);
+ * returns the pools left, or a negative errno.
+ */
+int nsim_vhost_pools_settle(unsigned int want, int ms, __u64 *inflight);
 /* Page allocator calls of @p's page pools without a memory provider:
  * the sum of their alloc-slow and alloc-slow-high-order (page-pool-stats).
  */

@@ -436,7 +436,7 @@ static int vg_tap_setup(int fd, unsigned int hdr_len)
 	return ret;
 }
 
-int vhost_guest_tap_open(char *name, unsigned int hdr_len)
+static int vg_tap_open(char *name, unsigned int hdr_len, short flags)
 {
 	struct ifreq ifr;
 	int fd, ret;
@@ -446,7 +446,7 @@ int vhost_guest_tap_open(char *name, unsigned int hdr_len)
 		return -errno;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | flags;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	ret = vg_ioctl(fd, TUNSETIFF, &ifr);
 	if (!ret)
@@ -457,6 +457,16 @@ int vhost_guest_tap_open(char *name, unsigned int hdr_len)
 	}
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);
 	return fd;
+}
+
+int vhost_guest_tap_open(char *name, unsigned int hdr_len)
+{
+	return vg_tap_open(name, hdr_len, 0);
+}
+
+int vhost_guest_tap_open_mq(char *name, unsigned int hdr_len)
+{
+	return vg_tap_open(name, hdr_len, IFF_MULTI_QUEUE);
 }
 
 int vhost_guest_macvtap_open(int ifindex, unsigned int hdr_len)

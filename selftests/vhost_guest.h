@@ -117,12 +117,15 @@ int vhost_guest_set_mem_limit(struct vhost_guest *g, size_t size);
  * an fd the caller made (tap or macvtap); -1 detaches.  _tap_open()
  * creates a tap with a vnet header of @hdr_len and no offloads, named
  * @name (IFNAMSIZ bytes; the kernel's choice, written back, if empty),
- * and returns its fd.  _macvtap_open() opens a queue of the macvtap
- * @ifindex (/dev/tapN) the same way.
+ * and returns its fd; _tap_open_mq() the same for a multi-queue tap, and
+ * with the name of one that exists, attaches another queue to it.
+ * _macvtap_open() opens a queue of the macvtap @ifindex (/dev/tapN) the
+ * same way; every open of it is another queue.
  */
 int vhost_guest_set_backend_tap(struct vhost_guest *g, const char *name);
 int vhost_guest_set_backend_fd(struct vhost_guest *g, int fd);
 int vhost_guest_tap_open(char *name, unsigned int hdr_len);
+int vhost_guest_tap_open_mq(char *name, unsigned int hdr_len);
 int vhost_guest_macvtap_open(int ifindex, unsigned int hdr_len);
 const char *vhost_guest_ifname(const struct vhost_guest *g);
 int vhost_guest_ifindex(const struct vhost_guest *g);

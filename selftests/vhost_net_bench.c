@@ -21,12 +21,15 @@
  * pinned, and the ratios against stock.  A CSV of the same goes to -o.
  *
  * Usage: vhost_net_bench [-t SECONDS] [-r ROUNDS] [-s SIZE,...] [-m MODE,...] [-g]
- *			  [-o FILE] [-p LOOPS] [-P FILE] [--smoke]
+ *			  [-q PAIRS,...] [-o FILE] [-p LOOPS] [-P FILE] [--smoke]
  *   -t   seconds per cell (default 3)
  *   -r   rounds of every cell, the median reported (default 3)
  *   -s   frame sizes (default 64,1500,4096,9014)
  *   -m   modes (default zero-copy,copy,stock)
  *   -g   two guests, each on a queue of its own (zero-copy only)
+ *   -q   queue pairs of one multi-queue guest, e.g. 2,4: the guest's
+ *        vhost-net devices on as many queues of one macvtap, each bound
+ *        to a queue of its own and fed a flow of its own (zero-copy only)
  *   -p   buffers through each page pool path (default 1000000; 0: none)
  *   -P   CSV of the page pool paths
  *   --smoke  the pool paths once, and one short cell per mode at 1500
@@ -52,7 +55,7 @@
 #include "nsim.h"
 #include "vhost_guest.h"
 
-#define NQ		4
+#define NQ		5	/* queue 0 for RSS, the others bound */
 #define MTU		9000
 #define RING		256U
 #define BUF_LEN		4096U
@@ -65,7 +68,8 @@
 #define POST_BATCH	32U
 #define CHECK_EVERY	64U	/* frames checked byte for byte */
 #define HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
-#define MAX_GUESTS	2
+/* vhost-net devices at once: guests, or queue pairs of one guest */
+#define MAX_GUESTS	4
 
 #define VS(s, name)	((s).v[NETDEV_A_VHOST_PROVIDER_INFO_ ## name])
 
@@ -77,9 +81,13 @@ static const char *const mode_names[BENCH_NR_MODES] = {
 	[BENCH_STOCK]	= "stock",
 };
 
-/* One guest: its macvtap on b, the queue it leases, its vhost-net. */
+/* One guest, or one queue pair of a multi-queue guest: its macvtap on b
+ * (the first pair's, for the others), the queue it leases, its vhost-net
+ * device; the sender's address for its flow.
+ */
 struct bench_guest {
 	struct nsim_port vif;
+	struct nsim_port src;
 	unsigned int queue;
 	int tap_fd;
 	pid_t worker;		/* vhost-net's worker thread */
@@ -92,7 +100,8 @@ struct bench_guest {
 struct bench {
 	struct nsim_port a, b;
 	int tx_fd;
-	unsigned int nguests;
+	unsigned int nguests;	/* vhost-net devices */
+	unsigned int qpairs;	/* of each guest */
 	struct bench_guest guests[MAX_GUESTS];
 	unsigned char frame[MAX_GUESTS][VHOST_GUEST_MAX_FRAME];
 	size_t len;
@@ -113,7 +122,7 @@ struct bench_sample {
 struct bench_result {
 	enum bench_mode mode;
 	size_t len;
-	unsigned int nguests;
+	unsigned int nguests, qpairs;
 	double secs;
 	unsigned long long frames, bad, lost, nic_drops;
 	double worker_ns, busy_ns;	/* per frame */
@@ -275,7 +284,7 @@ static int receive(struct bench *bn, struct bench_guest *bg, unsigned int gi,
 				return ret;
 		}
 		/* Only the sender's frames: the stack may send its own */
-		if (f->len < ETH_HLEN || memcmp(f->data + 6, bn->a.mac, 6))
+		if (f->len < ETH_HLEN || memcmp(f->data + 6, bg->src.mac, 6))
 			continue;
 		/* The one frame the sender sends this guest, over and over */
 		if (f->len != bn->len ||
@@ -348,19 +357,32 @@ static void guest_stop(struct bench *bn, struct bench_guest *bg)
 	if (bg->tap_fd >= 0)
 		close(bg->tap_fd);
 	bg->tap_fd = -1;
-	nsim_run("ip link del %s 2>/dev/null", bg->vif.ifname);
+	/* A guest's macvtap goes with its first queue pair */
+	if (!((bg - bn->guests) % bn->qpairs))
+		nsim_run("ip link del %s 2>/dev/null", bg->vif.ifname);
 	nsim_run("ethtool -N %s delete %u 2>/dev/null", bn->b.ifname,
 		 100 + bg->queue);
 }
 
+static void mac_str(char *buf, size_t size, const unsigned char *m)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
 /* Guest @gi on a new macvtap of b, its frames steered to its queue,
- * leased and bound unless @mode is stock.
+ * leased and bound unless @mode is stock.  When a guest has several
+ * queue pairs, the first makes the macvtap and the others open more
+ * queues of it; each pair's flow, from an address of its own, is steered
+ * to its queue, which the pair binds (it is the first lease no pair has
+ * bound yet).
  */
 static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 {
 	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
 	struct bench_guest *bg = &bn->guests[gi];
-	char msg[256], mac[18];
+	unsigned int pair = gi % bn->qpairs;
+	char msg[256], mac[18], src[18];
 	pid_t known[MAX_GUESTS] = {};
 	unsigned int i;
 	int ret;
@@ -368,15 +390,28 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 	memset(bg, 0, sizeof(*bg));
 	bg->tap_fd = -1;
 	bg->queue = NQ - 1 - gi;
-	snprintf(bg->vif.ifname, sizeof(bg->vif.ifname), "mvbench%u", gi);
-	ret = nsim_macvtap_create(&bg->vif, &bn->b, MTU);
+	bg->src = bn->a;
+	if (pair) {
+		bg->vif = bn->guests[gi - pair].vif;
+	} else {
+		snprintf(bg->vif.ifname, sizeof(bg->vif.ifname), "mvbench%u",
+			 gi);
+		ret = nsim_macvtap_create(&bg->vif, &bn->b, MTU);
+		if (ret)
+			return ret;
+	}
+	mac_str(mac, sizeof(mac), bg->vif.mac);
+	if (bn->qpairs > 1) {
+		bg->src.mac[5] ^= 0x40 + pair;
+		mac_str(src, sizeof(src), bg->src.mac);
+		ret = nsim_run("ethtool -N %s flow-type ether src %s dst %s action %u loc %u%s",
+			       bn->b.ifname, src, mac, bg->queue,
+			       100 + bg->queue, " >/dev/null");
+	} else {
+		ret = nsim_run("ethtool -N %s flow-type ether dst %s action %u loc %u >/dev/null",
+			       bn->b.ifname, mac, bg->queue, 100 + bg->queue);
+	}
 	if (ret)
-		return ret;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 bg->vif.mac[0], bg->vif.mac[1], bg->vif.mac[2],
-		 bg->vif.mac[3], bg->vif.mac[4], bg->vif.mac[5]);
-	if (nsim_run("ethtool -N %s flow-type ether dst %s action %u loc %u >/dev/null",
-		     bn->b.ifname, mac, bg->queue, 100 + bg->queue))
 		return -EIO;
 	if (mode != BENCH_STOCK) {
 		ret = nsim_queue_lease(bg->vif.ifindex, bn->b.ifindex,
@@ -410,15 +445,16 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 	ret = vhost_guest_rx_post(bg->g, RING);
 	if (ret < 0)
 		return ret;
-	nsim_build_frame(bn->frame[gi], bn->len, gi, &bn->a, &bg->vif, NULL);
+	nsim_build_frame(bn->frame[gi], bn->len, gi, &bg->src, &bg->vif, NULL);
 	return 0;
 }
 
+/* Last first: a guest's first queue pair takes its macvtap with it. */
 static void guests_stop(struct bench *bn)
 {
 	unsigned int i;
 
-	for (i = 0; i < bn->nguests; i++)
+	for (i = bn->nguests; i--; )
 		guest_stop(bn, &bn->guests[i]);
 }
 
@@ -433,8 +469,10 @@ static bool all_pinned(const struct bench *bn, const struct bench_sample *s)
 	return true;
 }
 
+/* One cell: @nguests vhost-net devices, @qpairs of them to a guest. */
 static int cell(struct bench *bn, enum bench_mode mode, size_t len,
-		unsigned int nguests, double secs, struct bench_result *res)
+		unsigned int nguests, unsigned int qpairs, double secs,
+		struct bench_result *res)
 {
 	struct bench_sample s0, s1;
 	unsigned long long frames = 0, bad = 0, hdr = 0, copies;
@@ -444,6 +482,7 @@ static int cell(struct bench *bn, enum bench_mode mode, size_t len,
 	int ret;
 
 	bn->nguests = nguests;
+	bn->qpairs = qpairs;
 	bn->len = len;
 	bn->window = WINDOW_PAGES / ((len - ETH_HLEN + 4095) / 4096);
 	if (bn->window > WINDOW_FRAMES)
@@ -517,8 +556,8 @@ static int cell(struct bench *bn, enum bench_mode mode, size_t len,
 		goto out;
 	}
 	*res = (struct bench_result){
-		.mode = mode, .len = len, .nguests = nguests,
-		.secs = s1.t - s0.t, .frames = frames, .bad = bad,
+		.mode = mode, .len = len, .nguests = nguests / qpairs,
+		.qpairs = qpairs, .secs = s1.t - s0.t, .frames = frames, .bad = bad,
 		.lost = lost,
 		.nic_drops = s1.nic_drops - s0.nic_drops,
 		.worker_ns = (double)(s1.worker_ns - s0.worker_ns) / frames,
@@ -539,7 +578,7 @@ out:
 }
 
 static const char *const csv_cols[] = {
-	"mode", "guests", "frame_bytes", "frames", "seconds", "frames_per_s",
+	"mode", "guests", "queue_pairs", "frame_bytes", "frames", "seconds", "frames_per_s",
 	"worker_ns_per_frame", "vm_cpu_ns_per_frame", "frames_per_worker_cpu_s",
 	"frames_per_vm_cpu_s", "copied_bytes_per_frame",
 	"payload_copied_per_frame", "hdr_bytes_per_frame",
@@ -561,7 +600,7 @@ static const struct bench_result *stock_of(const struct bench_result *r,
 
 	for (i = 0; i < n; i++)
 		if (r[i].mode == BENCH_STOCK && r[i].len == len &&
-		    r[i].nguests == 1)
+		    r[i].nguests == 1 && r[i].qpairs == 1)
 			return &r[i];
 	return NULL;
 }
@@ -588,14 +627,16 @@ static unsigned int medians(const struct bench_result *r, unsigned int n,
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nm; j++)
 			if (m[j].mode == r[i].mode && m[j].len == r[i].len &&
-			    m[j].nguests == r[i].nguests)
+			    m[j].nguests == r[i].nguests &&
+			    m[j].qpairs == r[i].qpairs)
 				break;
 		if (j < nm)
 			continue;
 		ng = 0;
 		for (k = i; k < n; k++)
 			if (r[k].mode == r[i].mode && r[k].len == r[i].len &&
-			    r[k].nguests == r[i].nguests)
+			    r[k].nguests == r[i].nguests &&
+			    r[k].qpairs == r[i].qpairs)
 				g[ng++] = r[k];
 		qsort(g, ng, sizeof(*g), cmp_worker);
 		m[nm] = g[ng / 2];
@@ -622,12 +663,12 @@ static void report(const struct bench_result *r, unsigned int n, FILE *csv)
 	double wr, cr;
 	unsigned int i;
 
-	printf("%-9s %2s %5s %8s %9s %9s %7s %9s %7s %7s %9s %9s %7s %9s %9s\n",
-	       "mode", "g", "bytes", "frames", "frames/s", "worker", "spread",
+	printf("%-9s %2s %2s %5s %8s %9s %9s %7s %9s %7s %7s %9s %9s %7s %9s %9s\n",
+	       "mode", "g", "qp", "bytes", "frames", "frames/s", "worker", "spread",
 	       "vm-cpu", "x-stock", "x-stock", "copied", "payload", "hdr",
 	       "pg-alloc", "pinned");
-	printf("%-9s %2s %5s %8s %9s %9s %7s %9s %7s %7s %9s %9s %7s %9s %9s\n",
-	       "", "", "", "", "", "ns/frame", "%", "ns/frame", "worker",
+	printf("%-9s %2s %2s %5s %8s %9s %9s %7s %9s %7s %7s %9s %9s %7s %9s %9s\n",
+	       "", "", "", "", "", "", "ns/frame", "%", "ns/frame", "worker",
 	       "vm-cpu", "B/frame", "B/frame", "B/frame", "/Mframe", "KiB");
 	for (i = 0; csv && i < ARRAY_SIZE(csv_cols); i++)
 		fprintf(csv, "%s%c", csv_cols[i],
@@ -637,8 +678,9 @@ static void report(const struct bench_result *r, unsigned int n, FILE *csv)
 		/* Frames per CPU-second against stock: >1 is better */
 		wr = s && r[i].worker_ns ? s->worker_ns / r[i].worker_ns : 0;
 		cr = s && r[i].busy_ns ? s->busy_ns / r[i].busy_ns : 0;
-		printf("%-9s %2u %5zu %8llu %9.0f %9.0f %7.1f %9.0f ",
-		       mode_names[r[i].mode], r[i].nguests, r[i].len,
+		printf("%-9s %2u %2u %5zu %8llu %9.0f %9.0f %7.1f %9.0f ",
+		       mode_names[r[i].mode], r[i].nguests, r[i].qpairs,
+		       r[i].len,
 		       r[i].frames, r[i].frames / r[i].secs, r[i].worker_ns,
 		       100 * (r[i].worker_max - r[i].worker_min) / r[i].worker_ns,
 		       r[i].busy_ns);
@@ -647,8 +689,9 @@ static void report(const struct bench_result *r, unsigned int n, FILE *csv)
 		       r[i].page_allocs, r[i].pinned_bytes / 1024);
 		if (!csv)
 			continue;
-		fprintf(csv, "%s,%u,%zu,%llu,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,",
-			mode_names[r[i].mode], r[i].nguests, r[i].len,
+		fprintf(csv, "%s,%u,%u,%zu,%llu,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,",
+			mode_names[r[i].mode], r[i].nguests, r[i].qpairs,
+			r[i].len,
 			r[i].frames, r[i].secs, r[i].frames / r[i].secs,
 			r[i].worker_ns, r[i].busy_ns, per_s(r[i].worker_ns),
 			per_s(r[i].busy_ns));
@@ -798,9 +841,10 @@ int main(int argc, char **argv)
 		{ "smoke", no_argument, NULL, 'S' },
 		{}
 	};
-	size_t sizes[16] = { 64, 1500, 4096, 9014 };
+	size_t sizes[16] = { 64, 1500, 4096, 9014 }, qpairs[4];
 	bool modes[BENCH_NR_MODES] = { true, true, true };
-	unsigned int nsizes = 4, nres = 0, nmed, rounds = 3, round, i;
+	unsigned int nsizes = 4, nqpairs = 0, nres = 0, nmed, rounds = 3;
+	unsigned int round, i, q;
 	struct bench_result *res, *med;
 	bool smoke = false, two = false;
 	struct pool_result pool[POOL_PATHS];
@@ -813,7 +857,7 @@ int main(int argc, char **argv)
 	FILE *csv = NULL;
 	int opt, m, ret;
 
-	while ((opt = getopt_long(argc, argv, "t:s:m:r:go:p:P:", longopts,
+	while ((opt = getopt_long(argc, argv, "t:s:m:r:gq:o:p:P:", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 't':
@@ -834,6 +878,10 @@ int main(int argc, char **argv)
 		case 'g':
 			two = true;
 			break;
+		case 'q':
+			nqpairs = parse_list(optarg, qpairs,
+					     ARRAY_SIZE(qpairs));
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -849,7 +897,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: %s [-t S] [-r N] [-s SIZES] [-m MODES] ",
 				argv[0]);
-			fprintf(stderr, "[-g] [-o CSV] [-p LOOPS] [-P CSV] [--smoke]\n");
+			fprintf(stderr, "[-g] [-q PAIRS] [-o CSV] [-p LOOPS] [-P CSV] [--smoke]\n");
 			return 2;
 		}
 	}
@@ -858,12 +906,20 @@ int main(int argc, char **argv)
 		sizes[0] = 1500;
 		nsizes = 1;
 		two = false;
+		nqpairs = 0;
 		rounds = 1;
 		pool_loops = 20000;
 	}
 	if (!rounds || rounds > 9) {
 		fprintf(stderr, "rounds not in 1..9\n");
 		return 2;
+	}
+	for (i = 0; i < nqpairs; i++) {
+		if (qpairs[i] < 2 || qpairs[i] > MAX_GUESTS) {
+			fprintf(stderr, "queue pairs %zu not in 2..%d\n",
+				qpairs[i], MAX_GUESTS);
+			return 2;
+		}
 	}
 	for (i = 0; i < nsizes; i++) {
 		if (sizes[i] < 60 || sizes[i] > MTU + ETH_HLEN) {
@@ -897,8 +953,10 @@ int main(int argc, char **argv)
 	/* The guests, and the vhost-net workers they create, on CPU 1 */
 	nsim_pin_cpu(1);
 	bn = calloc(1, sizeof(*bn));
-	res = calloc(rounds * nsizes * (BENCH_NR_MODES + 1), sizeof(*res));
-	med = calloc(rounds * nsizes * (BENCH_NR_MODES + 1), sizeof(*med));
+	res = calloc(rounds * nsizes * (BENCH_NR_MODES + 1 + nqpairs),
+		     sizeof(*res));
+	med = calloc(rounds * nsizes * (BENCH_NR_MODES + 1 + nqpairs),
+		     sizeof(*med));
 	if (!bn || !res || !med)
 		return 1;
 	ret = nsim_pair_create(&bn->a, &bn->b, NQ);
@@ -927,14 +985,21 @@ int main(int argc, char **argv)
 			for (m = 0; m < BENCH_NR_MODES && !ret; m++) {
 				if (!modes[m])
 					continue;
-				ret = cell(bn, m, sizes[i], 1, secs,
+				ret = cell(bn, m, sizes[i], 1, 1, secs,
 					   &res[nres]);
 				if (!ret)
 					nres++;
 			}
 			if (two && modes[BENCH_ZC] && !ret) {
-				ret = cell(bn, BENCH_ZC, sizes[i], 2, secs,
+				ret = cell(bn, BENCH_ZC, sizes[i], 2, 1, secs,
 					   &res[nres]);
+				if (!ret)
+					nres++;
+			}
+			for (q = 0; q < nqpairs && modes[BENCH_ZC] && !ret;
+			     q++) {
+				ret = cell(bn, BENCH_ZC, sizes[i], qpairs[q],
+					   qpairs[q], secs, &res[nres]);
 				if (!ret)
 					nres++;
 			}

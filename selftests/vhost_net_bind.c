@@ -61,6 +61,7 @@ FIXTURE(bind)
 	 */
 	struct nsim_port vif;
 	char br[IF_NAMESIZE];	/* the bridge of b and a tap */
+	bool mq;		/* a tap made from now on is multi-queue */
 	int vif_queue;		/* the backend's queue that leases b's QB */
 	int tap_fd;
 	int tx_fd;
@@ -91,10 +92,10 @@ static const unsigned char tap_guest_mac[ETH_ALEN] = {
 
 /* A tap named vif->ifname on the bridge @br (made with @lower on it if
  * need be), to which the bridge forwards only broadcast and frames for
- * vif->mac; returns its fd.
+ * vif->mac; multi-queue if @mq.  Returns its fd.
  */
 static int tap_create(struct nsim_port *vif, const char *br,
-		      const struct nsim_port *lower)
+		      const struct nsim_port *lower, bool mq)
 {
 	char mac[18];
 	int fd;
@@ -105,7 +106,8 @@ static int tap_create(struct nsim_port *vif, const char *br,
 	     nsim_run("ip link set %s master %s", lower->ifname, br) ||
 	     nsim_run("ip link set %s mtu %d up", br, MTU)))
 		return -EIO;
-	fd = vhost_guest_tap_open(vif->ifname, HDR_LEN);
+	fd = mq ? vhost_guest_tap_open_mq(vif->ifname, HDR_LEN) :
+		  vhost_guest_tap_open(vif->ifname, HDR_LEN);
 	if (fd < 0)
 		return fd;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
@@ -139,7 +141,7 @@ static int vif_create(struct _test_data_bind *self, struct nsim_port *vif,
 	int ret;
 
 	if (tap)
-		return tap_create(vif, self->br, &self->b);
+		return tap_create(vif, self->br, &self->b, self->mq);
 	ret = nsim_macvtap_create(vif, &self->b, MTU);
 	return ret ?: vhost_guest_macvtap_open(vif->ifindex, HDR_LEN);
 }
@@ -376,17 +378,12 @@ static int wait_armed(struct _test_data_bind *self, __u64 want,
  */
 static void expect_no_pools(struct __test_metadata *_metadata)
 {
-	unsigned int pools;
 	__u64 inflight;
-	int ms;
+	int pools;
 
-	for (ms = 5000; ms > 0; ms -= 100) {
-		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
-		if (!pools)
-			break;
-		usleep(100 * 1000);
-	}
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
+	pools = nsim_vhost_pools_settle(0, 5000, &inflight);
+	ASSERT_LE(0, pools);
+	EXPECT_EQ(0, pools) TH_LOG("%llu buffers in flight", (unsigned long long)inflight);
 }
 
 /* The length of traffic_run()'s frame @seq. */
@@ -648,6 +645,155 @@ TEST_F_TIMEOUT(bind, other_backend, 240)
 	EXPECT_EQ(7U, seq);
 	close(pfd.fd);
 	nsim_run("ip link del %s 2>/dev/null", o.ifname);
+}
+
+/* The next test frame from @from to guest @g, checked as frame @seq of
+ * @len bytes; a test frame from anyone else is an error.
+ */
+static int mq_recv(struct vhost_guest *g, const struct nsim_port *from,
+		   const struct nsim_port *to, __u32 seq, size_t len)
+{
+	__u32 got;
+	int ret;
+
+	for (;;) {
+		ret = vhost_guest_rx_wait(g, &frame, 3000);
+		if (ret)
+			return ret;
+		ret = vhost_guest_rx_post(g, RING);
+		if (ret < 0)
+			return ret;
+		if (frame.len >= ETH_HLEN &&
+		    frame.data[12] == NSIM_ETH_P_TEST >> 8 &&
+		    frame.data[13] == (NSIM_ETH_P_TEST & 0xff))
+			break;
+	}
+	if (memcmp(frame.data + ETH_ALEN, from->mac, ETH_ALEN))
+		return -EXDEV;
+	ret = nsim_check_frame(frame.data, frame.len, len, from, to, NULL,
+			       &got);
+	if (!ret && got != seq)
+		ret = -ENOMSG;
+	return ret;
+}
+
+/* A guest with two queue pairs: two vhost-net devices, each on its own
+ * queue of one backend (a multi-queue tap, or two opens of the macvtap),
+ * the backend leasing QB and QB2.  Each device binds the first lease no
+ * other has, in the order they are attached, and receives the flow
+ * steered to its queue in place; no frame of one reaches the other.
+ */
+#define QB2		2
+#define MQ_FRAMES	64U
+
+TEST_F_TIMEOUT(bind, multiqueue, 240)
+{
+	struct nsim_port a2 = self->a;	/* a, under another MAC */
+	struct nsim_vhost_stats s1, s2, t1, t2;
+	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
+	struct vhost_guest *g2 = NULL;
+	char msg[256], mac[2][18];
+	int fd2 = -1, q2, ret;
+	__u64 drops0;
+	unsigned int i;
+	size_t len;
+
+	/* The fixture's backend again, as one that can have more queues */
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	backend_destroy(self);
+	self->mq = true;
+	ASSERT_EQ(0, nsim_run("ethtool -N %s delete 0", self->b.ifname));
+	ASSERT_EQ(0, nsim_run("ethtool -X %s equal %d", self->b.ifname, QB2));
+	ASSERT_EQ(0, backend_create(self, variant->tap));
+	self->vif_queue = nsim_queue_lease(self->vif.ifindex, self->b.ifindex,
+					   QB, msg, sizeof(msg));
+	ASSERT_LT(0, self->vif_queue) TH_LOG("queue-create: %s", msg);
+	q2 = nsim_queue_lease(self->vif.ifindex, self->b.ifindex, QB2, msg,
+			      sizeof(msg));
+	ASSERT_LT(0, q2) TH_LOG("queue-create: %s", msg);
+
+	/* a2's frames to QB2, ahead of the rule for all of the guest's */
+	a2.mac[5] ^= 0x40;
+	for (i = 0; i < 2; i++) {
+		const unsigned char *m = i ? self->vif.mac : a2.mac;
+
+		snprintf(mac[i], sizeof(mac[i]),
+			 "%02x:%02x:%02x:%02x:%02x:%02x",
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	ASSERT_EQ(0, nsim_run("ethtool -N %s delete 0", self->b.ifname));
+	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether src %s dst %s %s %d loc 0 >/dev/null",
+			      self->b.ifname, mac[0], mac[1], "action", QB2));
+	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether dst %s action %d loc 1 >/dev/null",
+			      self->b.ifname, mac[1], QB));
+
+	/* Queue pair 0, then 1 */
+	ASSERT_EQ(0, guest_start(&self->g, self->tap_fd, RING));
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &s1));
+	fd2 = variant->tap ?
+	      vhost_guest_tap_open_mq(self->vif.ifname, HDR_LEN) :
+	      vhost_guest_macvtap_open(self->vif.ifindex, HDR_LEN);
+	ASSERT_LE(0, fd2) TH_LOG("second queue: %s", strerror(-fd2));
+	ret = guest_start(&g2, fd2, RING);
+	ASSERT_EQ(0, ret) TH_LOG("second guest: %s", strerror(-ret));
+	for (i = 0; i < 50; i++) {
+		ret = nsim_queue_vhost(self->b.ifindex, QB2, &s2);
+		if (!ret && VS(s2, BUFS_ARMED) == RING / 2)
+			break;
+		usleep(20 * 1000);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("queue %d is not bound", QB2);
+	ASSERT_EQ(RING / 2, VS(s2, BUFS_ARMED));
+	ASSERT_EQ(0, bound_stats(self, &s1));
+	/* Each lease shows its own binding on the backend's side */
+	ASSERT_EQ(0, nsim_queue_vhost(self->vif.ifindex, q2, &t2));
+	EXPECT_EQ(RING / 2, VS(t2, BUFS_ARMED));
+	drops0 = link_drops(&self->vif);
+
+	for (i = 0; i < MQ_FRAMES; i++) {
+		len = nsim_build_frame(buf, traffic_len(i), i, &self->a,
+				       &self->vif, NULL);
+		ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+		len = nsim_build_frame(buf, traffic_len(i + 1), i, &a2,
+				       &self->vif, NULL);
+		ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+	}
+	for (i = 0; i < MQ_FRAMES; i++) {
+		ret = mq_recv(self->g, &self->a, &self->vif, i,
+			      traffic_len(i));
+		ASSERT_EQ(0, ret) TH_LOG("queue pair 0, frame %u: %s", i,
+					 strerror(-ret));
+		ret = mq_recv(g2, &a2, &self->vif, i, traffic_len(i + 1));
+		ASSERT_EQ(0, ret) TH_LOG("queue pair 1, frame %u: %s", i,
+					 strerror(-ret));
+	}
+	ASSERT_EQ(0, bound_stats(self, &t1));
+	ASSERT_EQ(0, nsim_queue_vhost(self->b.ifindex, QB2, &t2));
+	EXPECT_EQ(MQ_FRAMES, VS(t1, ZC_FRAMES) - VS(s1, ZC_FRAMES))
+		log_stats(_metadata, &t1);
+	EXPECT_EQ(MQ_FRAMES, VS(t2, ZC_FRAMES) - VS(s2, ZC_FRAMES))
+		log_stats(_metadata, &t2);
+	EXPECT_EQ(0ULL, VS(t1, HOST_FRAMES) + VS(t2, HOST_FRAMES));
+	EXPECT_EQ(0ULL, VS(t1, DROPS) + VS(t2, DROPS));
+	EXPECT_EQ(0ULL, link_drops(&self->vif) - drops0);
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(self->g));
+	EXPECT_EQ(0ULL, vhost_guest_vq_errors(g2));
+	TH_LOG("%u frames in place on each of queues %d and %d", MQ_FRAMES,
+	       QB, QB2);
+
+	/* Queue pair 1 goes: QB2 is unbound, and its frames reach the
+	 * queue left by the ordinary path
+	 */
+	vhost_guest_close(g2);
+	close(fd2);
+	EXPECT_EQ(-ENOENT, nsim_queue_vhost(self->b.ifindex, QB2, &t2));
+	len = nsim_build_frame(buf, 1000, 1000, &a2, &self->vif, NULL);
+	ASSERT_EQ((ssize_t)len, send(self->tx_fd, buf, len, 0));
+	ASSERT_EQ(0, mq_recv(self->g, &a2, &self->vif, 1000, 1000));
+	ASSERT_EQ(0, bound_stats(self, &s1));
+	EXPECT_LE(1ULL, VS(s1, OTHER_FRAMES) - VS(t1, OTHER_FRAMES));
+	EXPECT_EQ(0ULL, VS(s1, ZC_FRAMES) - VS(t1, ZC_FRAMES));
 }
 
 /* Detaching the backend unbinds: the buffers the NIC held come back with

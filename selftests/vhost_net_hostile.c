@@ -1273,7 +1273,7 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 	unsigned long seed, it, ms;
 	__s64 start = now_ms();
 	__u64 zc, vqe;
-	unsigned int pools, i, n;
+	unsigned int i, n;
 	__u64 inflight;
 	char line[1024];
 	enum act a;
@@ -1405,13 +1405,8 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 	h->g = NULL;
 	close(self->tap_fd);
 	self->tap_fd = -1;
-	for (ms = 5000; ms > 0; ms -= 100) {
-		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
-		if (!pools)
-			break;
-		usleep(100 * 1000);
-	}
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight))
+		TH_LOG("%llu buffers in flight", inflight);
 	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
 }
@@ -1670,20 +1665,12 @@ static int bound_after(const struct _test_data_life *self,
 	return -1;
 }
 
-/* Within 5 s, no page pool of a binding is left but the one of @want. */
+/* Within 5 s, no page pool of a binding is left but @want. */
 static int pools_settle(unsigned int want, __u64 *inflight)
 {
-	unsigned int pools = ~0U;
-	int ms;
+	int pools = nsim_vhost_pools_settle(want, 5000, inflight);
 
-	for (ms = 5000; ms > 0; ms -= 50) {
-		if (nsim_vhost_pools(&pools, inflight))
-			return -EIO;
-		if (pools <= want)
-			return pools;
-		usleep(50 * 1000);
-	}
-	return pools;
+	return pools < 0 ? -EIO : pools;
 }
 
 TEST_F_TIMEOUT(life, events_under_traffic, 600)

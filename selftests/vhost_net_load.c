@@ -677,13 +677,8 @@ TEST_F_TIMEOUT(load, sustained, 900)
 		close(lg->tap_fd);
 		lg->tap_fd = -1;
 	}
-	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, nsim_vhost_pools(&pools, &inflight));
-		if (!pools)
-			break;
-		usleep(100 * 1000);
-	}
-	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
+	EXPECT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight))
+		TH_LOG("%llu buffers in flight", inflight);
 	EXPECT_FALSE(nsim_kmsg_bad(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("kernel: %s", line);
 }

@@ -45,6 +45,14 @@
  * net_iov gets a new guest buffer, which puts it back into the pool's
  * ring: no page allocator call, no pin and no map in steady state.
  *
+ * Multi-queue guests.  A guest with several queue pairs has a vhost-net
+ * device per pair, each reading its own queue of the backend.  Each
+ * binds the first leased queue that has no provider yet, so the VMM's
+ * order of attaching them pairs its queues with the leases in order, and
+ * the backend hands the frames of a binding's buffers to the queue whose
+ * reader made it (tap_set_rx_provider(), tun_set_rx_provider()), and to
+ * no other.
+ *
  * Unbind.  The queue is restarted without the provider; every guest
  * buffer the NIC held is zeroed and, in the owner's context, returned
  * with length 0.  The pages are unmapped and unpinned.  The binding itself
@@ -1453,6 +1461,20 @@ static struct net_device *vhost_net_bind_backend_dev(struct socket *sock,
 	return dev;
 }
 
+/* Have the backend's queue that @sock reads take the frames received
+ * into the buffers of binding @new in place of @old's: a backend with
+ * several queues (a multi-queue guest, one vhost-net device per queue
+ * pair) gives each binding's frames to its own queue.
+ */
+static int vhost_net_bind_set_reader(struct socket *sock,
+				     const struct vhost_net_bind *old,
+				     const struct vhost_net_bind *new)
+{
+	int ret = tap_set_rx_provider(sock, old, new);
+
+	return ret == -EINVAL ? tun_set_rx_provider(sock, old, new) : ret;
+}
+
 /**
  * vhost_net_bind_lease_seq() - a number that changes when a backend leases
  * @sock: the RX backend
@@ -1533,10 +1555,16 @@ int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 	b->dev_tracker = tracker;
 	b->rxq_idx = idx;
 
+	ret = vhost_net_bind_set_reader(sock, NULL, b);
+	if (ret) {
+		NL_SET_ERR_MSG(&extack,
+			       "the backend queue takes another binding's frames");
+		goto err_free;
+	}
 	p.mp_priv = b;
 	ret = netif_mp_open_rxq(dev, idx, &p, &extack);
 	if (ret)
-		goto err_free;
+		goto err_reader;
 	netdev_unlock(dev);
 
 	/* The caller has the worker arm buffers (vhost_net_bind_refill()),
@@ -1547,6 +1575,8 @@ int vhost_net_bind_open(struct vhost_virtqueue *vq, struct socket *sock,
 	*bindp = b;
 	return 0;
 
+err_reader:
+	vhost_net_bind_set_reader(sock, b, NULL);
 err_free:
 	mutex_lock(&b->dev_lock);
 	vhost_net_bind_unmap(b);
@@ -1694,10 +1724,12 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
 		netdev_put(dev, &tracker);
 	}
 
-	/* The NIC has given back what it held.  Frames elsewhere (in a
-	 * backlog, or queued on @ring after this) return their buffers to a
-	 * pool that no longer hands them out, when they are freed.
+	/* The NIC has given back what it held.  Frames still on their way
+	 * (in a backlog) are dropped by the backend from now on, and return
+	 * their buffers to a pool that no longer hands them out.
 	 */
+	if (sock)
+		vhost_net_bind_set_reader(sock, b, NULL);
 	vhost_net_bind_purge(b, sock, ring);
 	spin_lock_bh(&b->ready_lock);
 	b->closed = true;
