@@ -14,13 +14,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 dat=$(mktemp /tmp/bench.XXXXXX.dat)
 trap 'rm -f "$dat"' EXIT
 
-# One row a frame size, one column a mode (single-guest cells)
+# One row a frame size, one column a mode (single-guest cells; a guest
+# with several queue pairs is a column of its own)
 python3 - "$csv" > "$dat" <<'PY'
 import csv, sys
+def col(r):
+    qp = r.get("queue_pairs", "1")
+    return r["mode"] if qp == "1" else "%s-%sq" % (r["mode"], qp)
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["guests"] == "1"]
-modes = list(dict.fromkeys(r["mode"] for r in rows))
+modes = list(dict.fromkeys(col(r) for r in rows))
 sizes = list(dict.fromkeys(int(r["frame_bytes"]) for r in rows))
-val = {(r["mode"], int(r["frame_bytes"])): r["frames_per_worker_cpu_s"] for r in rows}
+val = {(col(r), int(r["frame_bytes"])): r["frames_per_worker_cpu_s"] for r in rows}
 print("bytes " + " ".join(modes))
 for s in sizes:
     print(s, " ".join(val.get((m, s), "0") for m in modes))
