@@ -21,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/netdev.h>
 #include <linux/virtio_ring.h>
@@ -1442,6 +1445,97 @@ static int arm_errors_settled(struct _test_data_bind *self, __u64 *errs)
 	}
 	*errs = last;
 	return 0;
+}
+
+/* This process's pinned memory (VmPin), in pages; -1 if unknown. */
+static long vm_pin_pages(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / 4;
+}
+
+/* Lose CAP_IPC_LOCK (from the effective set only), which lifts the limit. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/* The guest's pinned pages count in the VMM's pinned memory (VmPin)
+ * and against its RLIMIT_MEMLOCK: with a limit of 16 pages (and no
+ * CAP_IPC_LOCK), the binding pins 16, counts the buffers it could not
+ * arm, and every frame still arrives intact, those that find no armed
+ * buffer through the spares; the pins are given back with the binding.
+ */
+#define MEMLOCK_PAGES	16
+
+TEST_F_TIMEOUT(bind, memlock, 240)
+{
+	struct rlimit rl = {
+		.rlim_cur = MEMLOCK_PAGES * 4096, .rlim_max = MEMLOCK_PAGES * 4096,
+	};
+	struct nsim_vhost_stats s0, s1;
+	unsigned int i, in_place;
+	long pin = -1;
+	__u64 inflight;
+	int ret;
+
+	/* Unlimited, the fixture's guest pinned what it armed */
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &s0));
+	EXPECT_EQ((long)VS(s0, PINNED_PAGES), vm_pin_pages());
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	ASSERT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight));
+	EXPECT_EQ(0, vm_pin_pages());
+
+	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ret = guest_start(&self->g, self->tap_fd, RING);
+	ASSERT_EQ(0, ret) TH_LOG("guest: %s", strerror(-ret));
+	ASSERT_EQ(0, wait_armed(self, MEMLOCK_PAGES, &s0)) log_stats(_metadata, &s0);
+	EXPECT_EQ((__u64)MEMLOCK_PAGES, VS(s0, PINNED_PAGES));
+	EXPECT_LT(0ULL, VS(s0, ARM_ERRORS));
+	EXPECT_EQ(MEMLOCK_PAGES, vm_pin_pages());
+
+	for (i = 0; i < 4 * MEMLOCK_PAGES; i++) {
+		ASSERT_EQ(0, send_frame(self, i, traffic_len(i)));
+		ret = recv_check(self, &self->vif, i, traffic_len(i));
+		ASSERT_EQ(0, ret) TH_LOG("frame %u: %s", i, strerror(-ret));
+		pin = vm_pin_pages();
+		ASSERT_GE(MEMLOCK_PAGES, pin);
+	}
+	ASSERT_EQ(0, bound_stats(self, &s1));
+	in_place = VS(s1, ZC_FRAMES) - VS(s0, ZC_FRAMES);
+	EXPECT_EQ((__u64)4 * MEMLOCK_PAGES,
+		  in_place + VS(s1, HOST_FRAMES) - VS(s0, HOST_FRAMES))
+		log_stats(_metadata, &s1);
+	EXPECT_LT(0U, in_place);
+	EXPECT_GE((__u64)MEMLOCK_PAGES, VS(s1, PINNED_PAGES));
+	EXPECT_EQ(0ULL, VS(s1, DROPS));
+	TH_LOG("%u frames, %u in place; %llu buffers not armed for the limit",
+	       4 * MEMLOCK_PAGES, in_place, VS(s1, ARM_ERRORS));
+
+	vhost_guest_close(self->g);
+	self->g = NULL;
+	ASSERT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight));
+	EXPECT_EQ(0, vm_pin_pages());
 }
 
 /* Pinning or mapping a guest page fails for a new guest: nothing is

@@ -1428,6 +1428,28 @@ TEST_F_TIMEOUT(hostile, random_guest, 600)
 #define GUEST_NO_START		2
 #define GUEST_BAD_FRAME		3
 #define GUEST_BAD_RING		4
+#define GUEST_TAGGED		5
+
+/* What the life tests' guests scanned for the host's and other tenants'
+ * tags, in memory shared with the test (the guest processes write it,
+ * one at a time).
+ */
+struct life_scan {
+	__u64 bufs, bytes, tags;
+};
+
+/* Count the host and foreign tags in @len bytes at @mem into @sc. */
+static unsigned int scan_tags(struct life_scan *sc, const unsigned char *mem,
+			      size_t len)
+{
+	unsigned int n = vhost_guest_count_tag(mem, len, host_tag) +
+			 vhost_guest_count_tag(mem, len, foreign_tag);
+
+	__atomic_add_fetch(&sc->bufs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sc->bytes, len, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sc->tags, n, __ATOMIC_RELAXED);
+	return n;
+}
 
 static void pin_cpu(int cpu)
 {
@@ -1452,16 +1474,21 @@ static int guest_attach(struct vhost_guest **gp, int fd)
 	return ret < 0 ? ret : 0;
 }
 
-/* The guest process: receives and checks frames and, unless @quiet, now
- * and then does to its own vhost device what a VMM does.  Never returns.
+/* The guest process: receives and checks frames, scans every buffer of
+ * each for tags (into @sc) and, unless @quiet, now and then does to its
+ * own vhost device what a VMM does.  Never returns.
  */
 static void __noreturn
-guest_proc(const struct rig *r, int other_ifindex, __u64 seed, bool quiet)
+guest_proc(const struct rig *r, int other_ifindex, __u64 seed, bool quiet,
+	   struct life_scan *sc)
 {
 	static struct vhost_guest_frame f;
 	static struct hostile rng;
 	struct vhost_guest *g = NULL;
+	const unsigned char *buf;
 	int fd, other, ret;
+	unsigned int i;
+	size_t len;
 	__u32 seq;
 	__s64 next;
 
@@ -1476,6 +1503,14 @@ guest_proc(const struct rig *r, int other_ifindex, __u64 seed, bool quiet)
 		ret = vhost_guest_rx_wait(g, &f, 100);
 		if (ret == -EPROTO)
 			_exit(GUEST_BAD_RING);
+		/* The whole of each buffer, before the repost poisons it */
+		for (i = 0; !ret && i < f.nbufs; i++) {
+			buf = vhost_guest_rx_buf(g, f.ids[i], &len);
+			if (!buf)
+				_exit(GUEST_BAD_RING);
+			if (scan_tags(sc, buf, len))
+				_exit(GUEST_TAGGED);
+		}
 		/* Buffers given back at an unbind are free again too */
 		vhost_guest_rx_post(g, RING);
 		if (!ret) {
@@ -1530,6 +1565,7 @@ static const char *const life_names[L_NR] = {
 FIXTURE(life)
 {
 	struct rig r;
+	struct life_scan *scan;	/* shared with the guest processes */
 	char other[IF_NAMESIZE];
 	int other_ifindex;
 	pid_t guest;
@@ -1598,7 +1634,8 @@ static int life_guest_start(struct _test_data_life *self, __u64 seed,
 	if (self->guest < 0)
 		return -errno;
 	if (!self->guest)
-		guest_proc(&self->r, self->other_ifindex, seed, quiet);
+		guest_proc(&self->r, self->other_ifindex, seed, quiet,
+			   self->scan);
 	return 0;
 }
 
@@ -1621,6 +1658,11 @@ FIXTURE_SETUP(life)
 	ASSERT_EQ(0, ret) TH_LOG("netdevsim and macvtap: %s %s",
 				 strerror(-ret), msg);
 	ASSERT_EQ(0, life_other(self));
+	self->scan = mmap(NULL, sizeof(*self->scan), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->scan);
+	/* Free host pages carry a tag: none may reach a guest */
+	ASSERT_EQ(0, vhost_guest_host_prefill(host_tag, 256UL << 20));
 	self->t.a = &self->r.a;
 	self->t.b = &self->r.b;
 	self->t.vif = &self->r.vif;
@@ -1630,10 +1672,24 @@ FIXTURE_TEARDOWN(life)
 {
 	life_guest_end(self);
 	life_traffic_stop(self);
+	if (self->scan && self->scan != MAP_FAILED)
+		munmap(self->scan, sizeof(*self->scan));
 	nsim_run("ip link del %s 2>/dev/null", self->other);
 	rig_down(&self->r);
 	if (self->kmsg_fd >= 0)
 		close(self->kmsg_fd);
+}
+
+/* No guest saw a tag of the host's or of another tenant's, in what they
+ * scanned, and they scanned something.
+ */
+static void life_scan_check(struct __test_metadata *_metadata,
+			    const struct life_scan *sc)
+{
+	TH_LOG("tag scans: %llu buffers, %llu MiB, %llu host or foreign tags",
+	       sc->bufs, sc->bytes >> 20, sc->tags);
+	EXPECT_EQ(0ULL, sc->tags);
+	EXPECT_LT(0ULL, sc->bufs);
 }
 
 /* What a failure to bind was seen with: the lease, the guest, the
@@ -1796,6 +1852,7 @@ TEST_F_TIMEOUT(life, events_under_traffic, 600)
 
 	st = life_guest_end(self);
 	EXPECT_EQ(0, st) TH_LOG("the guest failed: %d", st);
+	life_scan_check(_metadata, self->scan);
 	life_traffic_stop(self);
 	pools = pools_settle(0, &inflight);
 	EXPECT_EQ(0U, pools) TH_LOG("%llu buffers in flight", inflight);
@@ -2119,6 +2176,11 @@ static int fz_resync(struct fuzz *z, struct _test_data_life *self)
 	__u32 seq;
 	int ret, ms;
 
+	/* All the memory of the guest that goes, whatever the fuzz made the
+	 * host write where
+	 */
+	if (z->g)
+		scan_tags(self->scan, z->mem, z->mem_len);
 	vhost_guest_close(z->g);
 	z->g = NULL;
 	ret = guest_attach(&z->g, z->tap_fd);
@@ -2258,6 +2320,9 @@ TEST_F_TIMEOUT(life, vhost_ioctl_fuzz, 600)
 	/* The fuzz reached the binding, not only devices it had left */
 	EXPECT_LE(it / 3, z->bound_calls);
 
+	if (z->g)
+		scan_tags(self->scan, z->mem, z->mem_len);
+	life_scan_check(_metadata, self->scan);
 	vhost_guest_close(z->g);
 	for (i = 1; i < ARRAY_SIZE(z->fds) - 1; i++)
 		close(z->fds[i]);

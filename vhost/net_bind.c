@@ -66,6 +66,8 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/netdevice.h>
 #include <linux/skb_array.h>
 #include <linux/skbuff.h>
@@ -224,6 +226,9 @@ struct vhost_net_bind_stats {
  * @lru: cached pages no armed buffer uses, oldest first (vq mutex)
  * @nr_pages: pages in @pages
  * @max_pages: most pages cached
+ * @mm: the VMM's mm (grabbed), whose pinned_vm counts the pinned pages
+ * @pin_limit: most pages @mm may have pinned before the binding pins no
+ *	more: RLIMIT_MEMLOCK, or ULONG_MAX for a VMM with CAP_IPC_LOCK
  * @refs: one for vhost-net until unbind, one for each page pool
  * @stats: counters
  */
@@ -267,6 +272,8 @@ struct vhost_net_bind {
 	struct list_head lru;
 	unsigned int nr_pages;
 	unsigned int max_pages;
+	struct mm_struct *mm;
+	unsigned long pin_limit;
 
 	refcount_t refs;
 	struct vhost_net_bind_stats stats;
@@ -348,6 +355,8 @@ static void vhost_net_bind_free(struct vhost_net_bind *b)
 		__free_page(b->spares[i].page);
 	if (b->dma_dev)
 		put_device(b->dma_dev);
+	if (b->mm)
+		mmdrop(b->mm);
 	xa_destroy(&b->pages);
 	mutex_destroy(&b->dev_lock);
 	bitmap_free(b->head_armed);
@@ -588,6 +597,7 @@ static void __vhost_net_bind_page_release(struct vhost_net_bind *b,
 		dma_unmap_page_attrs(b->dma_dev, pg->dma, PAGE_SIZE,
 				     DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
 	unpin_user_page(pg->page);
+	atomic64_dec(&b->mm->pinned_vm);
 	kfree(pg);
 	WRITE_ONCE(b->nr_pages, b->nr_pages - 1);
 }
@@ -607,6 +617,18 @@ static void vhost_net_bind_page_release(struct vhost_net_bind *b,
  * their own so that tests can make them fail (fail_function): on an
  * injected error nothing was done.
  */
+/* Count a page about to be pinned in the VMM's pinned_vm, as vhost-vdpa
+ * does, unless that goes past its limit.
+ */
+static int vhost_net_bind_account(struct vhost_net_bind *b)
+{
+	if (atomic64_inc_return(&b->mm->pinned_vm) > b->pin_limit) {
+		atomic64_dec(&b->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static noinline int vhost_net_bind_pin(unsigned long uaddr, struct page **page)
 {
 	int ret;
@@ -648,9 +670,12 @@ vhost_net_bind_page_get(struct vhost_net_bind *b, unsigned long uaddr)
 		return ERR_PTR(-ENOMEM);
 	pg->uaddr = uaddr;
 	INIT_LIST_HEAD(&pg->lru);
-	ret = vhost_net_bind_pin(uaddr, &pg->page);
+	ret = vhost_net_bind_account(b);
 	if (ret)
 		goto err_free;
+	ret = vhost_net_bind_pin(uaddr, &pg->page);
+	if (ret)
+		goto err_unaccount;
 
 	mutex_lock(&b->dev_lock);
 	if (!b->dma_dev) {
@@ -687,6 +712,8 @@ err_unmap:
 err_unlock:
 	mutex_unlock(&b->dev_lock);
 	unpin_user_page(pg->page);
+err_unaccount:
+	atomic64_dec(&b->mm->pinned_vm);
 err_free:
 	kfree(pg);
 	return ERR_PTR(ret);
@@ -1412,6 +1439,13 @@ static struct vhost_net_bind *vhost_net_bind_alloc(struct vhost_virtqueue *vq,
 	b->armed_max = max(n / 2, 1U);
 	b->buf_size = PAGE_SIZE;
 	b->max_pages = n * VHOST_NET_BIND_PAGES_PER_BUF;
+	/* Pinned for as long as the binding lives, as vfio and io_uring
+	 * pin: counted against the VMM's RLIMIT_MEMLOCK like theirs.
+	 */
+	b->mm = vq->dev->mm;
+	mmgrab(b->mm);
+	b->pin_limit = capable(CAP_IPC_LOCK) ? ULONG_MAX :
+		       rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	b->refused_at = vq->last_avail_idx - 1;
 	b->vq = vq;
 	refcount_set(&b->refs, 1);
