@@ -768,6 +768,11 @@ int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed)
 	}
 }
 
+bool vhost_guest_rx_posted(const struct vhost_guest *g, __u16 id)
+{
+	return id < g->opts.ring_num && g->posted[id];
+}
+
 const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
 					size_t *len)
 {

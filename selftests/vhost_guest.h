@@ -178,6 +178,9 @@ int vhost_guest_rx_wait(struct vhost_guest *g, struct vhost_guest_frame *f,
  */
 int vhost_guest_rx_reclaim(struct vhost_guest *g, unsigned int *zeroed);
 
+/* Whether RX descriptor @id is posted (the host owns it). */
+bool vhost_guest_rx_posted(const struct vhost_guest *g, __u16 id);
+
 /* RX buffer @id, all of it (*@len bytes), or NULL if there is none. */
 const unsigned char *vhost_guest_rx_buf(const struct vhost_guest *g, __u16 id,
 					size_t *len);

@@ -1640,6 +1640,113 @@ TEST_F_TIMEOUT(bind, faults_bind, 240)
 	}
 }
 
+/* Marks around a warning a test makes the kernel give on purpose: the
+ * end-of-run check of the kernel log (scripts/tap-summary.awk) lets a
+ * "WARNING: ... __netif_mp_close_rxq" through between them, and nothing
+ * else.
+ */
+#define KMSG_EXPECT	"vhost_net selftest: expected: WARNING in __netif_mp_close_rxq"
+#define KMSG_EXPECT_END	"vhost_net selftest: expected warning over"
+
+/* A queue restart that fails at unbind (the NIC cannot get memory for
+ * the queue without the provider; the core warns): the queue still runs
+ * the binding's pool.  Only the armed buffers the NIC had not taken come
+ * back to the guest, zeroed, and the kernel log says how many the NIC
+ * keeps; the NIC's later writes go to a spare page, so no buffer the
+ * guest owns is written while 200 more frames arrive.  Once the queue
+ * restarts, the pool goes, and the next attach binds and receives in
+ * place.
+ */
+TEST_F_TIMEOUT(bind, faults_unbind, 240)
+{
+	struct nsim_vhost_stats vs;
+	unsigned int i, got, zeroed, kept = 0, owned = 0;
+	const unsigned char *buf;
+	char line[1024];
+	bool seen = false;
+	__u64 inflight;
+	size_t len, k;
+	int ret, kmsg;
+
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, send_frame(self, i, 3000));
+		ASSERT_EQ(0, recv_check(self, &self->vif, i, 3000));
+	}
+	ASSERT_EQ(0, wait_armed(self, RING / 2, &vs));
+
+	kmsg = nsim_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ret = fail_fn("nsim_queue_mem_alloc", -ENOMEM, 1);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no fail_function (CONFIG_FAIL_FUNCTION)");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, nsim_run("echo '" KMSG_EXPECT "' > /dev/kmsg"));
+	ret = vhost_guest_set_backend_fd(self->g, -1);
+	nsim_run("echo '" KMSG_EXPECT_END "' > /dev/kmsg");
+	ASSERT_EQ(0, fail_fn(NULL, 0, 0));
+	ASSERT_EQ(0, ret);
+	while (nsim_kmsg_next(kmsg, line, sizeof(line))) {
+		const char *m = strstr(line, "the NIC keeps ");
+
+		if (strstr(line, "did not restart without the guest's buffers") &&
+		    m && sscanf(m, "the NIC keeps %u", &kept) == 1)
+			seen = true;
+	}
+	close(kmsg);
+	EXPECT_TRUE(seen) TH_LOG("no word of the failed restart in the kernel log");
+
+	ret = vhost_guest_rx_reclaim(self->g, &zeroed);
+	ASSERT_LE(0, ret);
+	got = ret;
+	EXPECT_EQ(got, zeroed);
+	/* The NIC had taken some, and the others came back */
+	EXPECT_LT(0U, kept);
+	EXPECT_EQ(RING / 2, got + kept);
+	EXPECT_EQ(-ENOENT, bound_stats(self, &vs));
+
+	/* Every buffer the guest owns now, marked */
+	for (i = 0; i < RING; i++) {
+		if (vhost_guest_rx_posted(self->g, i))
+			continue;
+		buf = vhost_guest_rx_buf(self->g, i, &len);
+		memset((unsigned char *)buf, 0x5a, len);
+		owned++;
+	}
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, send_frame(self, 100 + i, 1500));
+	usleep(500 * 1000);
+	for (i = 0; i < RING; i++) {
+		if (vhost_guest_rx_posted(self->g, i))
+			continue;
+		buf = vhost_guest_rx_buf(self->g, i, &len);
+		for (k = 0; k < len && buf[k] == 0x5a; k++)
+			;
+		ASSERT_EQ(len, k) TH_LOG("buffer %u written at %zu after the unbind",
+					 i, k);
+	}
+	TH_LOG("%u buffers back (all zero), %u kept by the NIC;", got, kept);
+	TH_LOG("%u buffers the guest owns, untouched by 200 frames", owned);
+
+	/* The queue restarts: the binding's pool goes */
+	ASSERT_EQ(0, nsim_debugfs_write(&self->b, "queue_reset", "%d %u", QB, 0));
+	ASSERT_EQ(0, nsim_vhost_pools_settle(0, 5000, &inflight))
+		TH_LOG("%llu buffers in flight", inflight);
+	ASSERT_EQ(0, vhost_guest_set_backend_fd(self->g, self->tap_fd));
+	ret = vhost_guest_rx_post(self->g, RING);
+	ASSERT_LE(0, ret);
+	for (i = 0; i < 100; i++) {
+		if (!bound_stats(self, &vs) && VS(vs, BUFS_ARMED))
+			break;
+		usleep(20 * 1000);
+	}
+	ASSERT_LT(0ULL, VS(vs, BUFS_ARMED));
+	ASSERT_EQ(0, send_frame(self, 1000, 3000));
+	ASSERT_EQ(0, recv_check(self, &self->vif, 1000, 3000));
+	ASSERT_EQ(0, bound_stats(self, &vs));
+	EXPECT_EQ(1ULL, VS(vs, ZC_FRAMES));
+}
+
 /* The NIC's ring runs empty (netdevsim fails five buffer takes): five
  * frames are dropped and counted by the NIC, the next one is received in
  * place.

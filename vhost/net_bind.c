@@ -1626,17 +1626,52 @@ err_unlock:
 	return ret;
 }
 
-/* Zero and return every guest buffer the binding holds, with length 0
- * when @to_guest; drop the references that kept completed ones out of
- * their pool.
+/* Zero guest buffer @buf and let it go; queue it to return to the guest
+ * with length 0 when @to_guest (in vq->heads, *@n of them so far).
  */
-static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest)
+static void vhost_net_bind_return_one(struct vhost_net_bind *b,
+				      struct vhost_net_bind_buf *buf,
+				      bool to_guest, unsigned int *n)
 {
 	struct vhost_virtqueue *vq = b->vq;
+
+	memzero_page(buf->pg->page, 0, b->buf_size);
+	vhost_net_bind_stat_add(&b->stats.scrubbed, 1);
+	__clear_bit(buf->head, b->head_armed);
+	vhost_net_bind_page_put(b, buf->pg);
+	buf->pg = NULL;
+	WRITE_ONCE(b->armed, b->armed - 1);
+	if (!to_guest)
+		return;
+
+	vq->heads[*n].id = cpu_to_vhost32(vq, buf->head);
+	vq->heads[*n].len = 0;
+	if (++*n == vq->dev->iov_limit) {
+		vhost_add_used_n(vq, vq->heads, NULL, *n);
+		*n = 0;
+	}
+}
+
+/* Zero and return every guest buffer the binding holds, with length 0
+ * when @to_guest; drop the references that kept completed ones out of
+ * their pool.  When @nic_holds, the queue still runs the binding's pool:
+ * only the buffers on the ready ring are out of the NIC's reach, and
+ * the others stay with it.
+ *
+ * Context: vq mutex held, the binding closed (the ready ring is still).
+ */
+static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest,
+				     bool nic_holds)
+{
 	struct vhost_net_bind_buf *buf;
 	unsigned int i, n = 0;
 	struct net_iov *niov;
 
+	for (i = 0; nic_holds && i < b->ready_count; i++) {
+		buf = &b->bufs[b->ready[(b->ready_head + i) & (b->nr_bufs - 1)]];
+		if (buf->pg)
+			vhost_net_bind_return_one(b, buf, to_guest, &n);
+	}
 	for (i = 0; i < b->nr_bufs; i++) {
 		buf = &b->bufs[i];
 		niov = &b->area.niovs[i];
@@ -1646,29 +1681,45 @@ static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest)
 			vhost_net_bind_netmem_put(net_iov_to_netmem(niov));
 			continue;
 		}
-		if (!buf->pg)
-			continue;
-
-		memzero_page(buf->pg->page, 0, b->buf_size);
-		vhost_net_bind_stat_add(&b->stats.scrubbed, 1);
-		__clear_bit(buf->head, b->head_armed);
-		vhost_net_bind_page_put(b, buf->pg);
-		buf->pg = NULL;
-		WRITE_ONCE(b->armed, b->armed - 1);
-		if (!to_guest)
-			continue;
-
-		vq->heads[n].id = cpu_to_vhost32(vq, buf->head);
-		vq->heads[n].len = 0;
-		if (++n == vq->dev->iov_limit) {
-			vhost_add_used_n(vq, vq->heads, NULL, n);
-			n = 0;
-		}
+		if (buf->pg && !nic_holds)
+			vhost_net_bind_return_one(b, buf, to_guest, &n);
 	}
 	if (n)
-		vhost_add_used_n(vq, vq->heads, NULL, n);
+		vhost_add_used_n(b->vq, b->vq->heads, NULL, n);
 	if (to_guest)
-		vhost_signal(vq->dev, vq);
+		vhost_signal(b->vq->dev, b->vq);
+}
+
+/* Whether the queue still runs the binding's last page pool after it was
+ * to restart without the provider: the restart failed (the core warns),
+ * and the NIC still takes the binding's buffers from that pool.
+ */
+static bool vhost_net_bind_pool_runs(struct vhost_net_bind *b)
+{
+	bool ret;
+
+	spin_lock_bh(&b->ready_lock);
+	ret = b->pp && !READ_ONCE(b->pp->destroy_cnt);
+	spin_unlock_bh(&b->ready_lock);
+	return ret;
+}
+
+/* The NIC keeps the binding's pool: point the DMA address of every guest
+ * net_iov at the first spare page, so that whatever the NIC takes from
+ * the pool from now on lands there and never in memory the guest gets
+ * back.  The buffers it has taken already it may still fill: they stay
+ * with it (vhost_net_bind_give_back()).
+ */
+static void vhost_net_bind_sink(struct vhost_net_bind *b)
+{
+	dma_addr_t sink;
+	unsigned int i;
+
+	mutex_lock(&b->dev_lock);
+	sink = b->spares[0].dma;
+	for (i = 0; sink != DMA_MAPPING_ERROR && i < b->nr_bufs; i++)
+		net_mp_niov_set_dma_addr(&b->area.niovs[i], sink);
+	mutex_unlock(&b->dev_lock);
 }
 
 /* Frames still queued on the backend with payload in the binding's
@@ -1735,6 +1786,7 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
 	struct netdev_rx_queue *lease;
 	netdevice_tracker tracker;
 	struct net_device *dev;
+	bool nic_holds;
 
 	if (!b)
 		return;
@@ -1755,23 +1807,34 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
 		if (lease && READ_ONCE(lease->mp_params.mp_priv) == b)
 			netif_mp_close_rxq(dev, b->rxq_idx, &p);
 		netdev_unlock(dev);
-		netdev_put(dev, &tracker);
 	}
 
-	/* The NIC has given back what it held.  Frames still on their way
-	 * (in a backlog) are dropped by the backend from now on, and return
-	 * their buffers to a pool that no longer hands them out.
+	/* The NIC has given back what it held, unless the queue failed to
+	 * restart and still runs the binding's pool.  Frames still on their
+	 * way (in a backlog) are dropped by the backend from now on, and
+	 * return their buffers to a pool that no longer hands them out.
 	 */
 	if (sock)
 		vhost_net_bind_set_reader(sock, b, NULL);
 	vhost_net_bind_purge(b, sock, ring);
 	spin_lock_bh(&b->ready_lock);
 	b->closed = true;
-	b->ready_count = 0;
 	spin_unlock_bh(&b->ready_lock);
+	nic_holds = vhost_net_bind_pool_runs(b);
+	if (nic_holds)
+		vhost_net_bind_sink(b);
 	vhost_net_bind_spares_flush(b, true);
 
-	vhost_net_bind_give_back(b, current->mm && current->mm == b->vq->dev->mm);
+	vhost_net_bind_give_back(b, current->mm && current->mm == b->vq->dev->mm,
+				 nic_holds);
+	if (nic_holds && dev)
+		netdev_warn(dev, "vhost-net: RX queue %u did not restart without the guest's buffers; the NIC keeps %u of them\n",
+			    b->rxq_idx, b->armed);
+	spin_lock_bh(&b->ready_lock);
+	b->ready_count = 0;
+	spin_unlock_bh(&b->ready_lock);
+	if (dev)
+		netdev_put(dev, &tracker);
 
 	/* The pages stay pinned until the last pool is gone: a queue that
 	 * failed to restart still runs the old one.
