@@ -66,9 +66,9 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/mm.h>
+#include <linux/netdevice.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
-#include <linux/netdevice.h>
 #include <linux/skb_array.h>
 #include <linux/skbuff.h>
 #include <linux/uio.h>
@@ -612,11 +612,6 @@ static void vhost_net_bind_page_release(struct vhost_net_bind *b,
 	__vhost_net_bind_page_release(b, pg);
 }
 
-/*
- * Pinning and mapping a guest page, and making a spare, are functions of
- * their own so that tests can make them fail (fail_function): on an
- * injected error nothing was done.
- */
 /* Count a page about to be pinned in the VMM's pinned_vm, as vhost-vdpa
  * does, unless that goes past its limit.
  */
@@ -629,6 +624,11 @@ static int vhost_net_bind_account(struct vhost_net_bind *b)
 	return 0;
 }
 
+/*
+ * Pinning and mapping a guest page, and making a spare, are functions of
+ * their own so that tests can make them fail (fail_function): on an
+ * injected error nothing was done.
+ */
 static noinline int vhost_net_bind_pin(unsigned long uaddr, struct page **page)
 {
 	int ret;
