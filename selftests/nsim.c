@@ -1360,6 +1360,13 @@ bool nsim_kmsg_bad(int fd, char *line, size_t len)
 	return false;
 }
 
+char *nsim_mac_str(char *buf, const unsigned char *mac)
+{
+	snprintf(buf, NSIM_MAC_STR_LEN, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
 unsigned long nsim_env_ul(const char *name, unsigned long def)
 {
 	const char *v = getenv(name);

@@ -166,6 +166,9 @@ bool nsim_kmsg_bad(int fd, char *line, size_t len);
  * or @def when it is not set.
  */
 unsigned long nsim_env_ul(const char *name, unsigned long def);
+/* @mac as ip and ethtool write it, into @buf (NSIM_MAC_STR_LEN bytes). */
+#define NSIM_MAC_STR_LEN	18
+char *nsim_mac_str(char *buf, const unsigned char *mac);
 /* CLOCK_MONOTONIC, in seconds. */
 double nsim_now(void);
 /* This thread on @cpu alone; nothing if the machine has fewer CPUs. */

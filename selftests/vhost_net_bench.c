@@ -364,12 +364,6 @@ static void guest_stop(struct bench *bn, struct bench_guest *bg)
 		 100 + bg->queue);
 }
 
-static void mac_str(char *buf, size_t size, const unsigned char *m)
-{
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
 /* Guest @gi on a new macvtap of b, its frames steered to its queue,
  * leased and bound unless @mode is stock.  When a guest has several
  * queue pairs, the first makes the macvtap and the others open more
@@ -382,7 +376,7 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
 	struct bench_guest *bg = &bn->guests[gi];
 	unsigned int pair = gi % bn->qpairs;
-	char msg[256], mac[18], src[18];
+	char msg[256], mac[NSIM_MAC_STR_LEN], src[NSIM_MAC_STR_LEN];
 	pid_t known[MAX_GUESTS] = {};
 	unsigned int i;
 	int ret;
@@ -400,10 +394,10 @@ static int guest_start(struct bench *bn, unsigned int gi, enum bench_mode mode)
 		if (ret)
 			return ret;
 	}
-	mac_str(mac, sizeof(mac), bg->vif.mac);
+	nsim_mac_str(mac, bg->vif.mac);
 	if (bn->qpairs > 1) {
 		bg->src.mac[5] ^= 0x40 + pair;
-		mac_str(src, sizeof(src), bg->src.mac);
+		nsim_mac_str(src, bg->src.mac);
 		ret = nsim_run("ethtool -N %s flow-type ether src %s dst %s action %u loc %u%s",
 			       bn->b.ifname, src, mac, bg->queue,
 			       100 + bg->queue, " >/dev/null");

@@ -100,7 +100,7 @@ static const unsigned char tap_guest_mac[ETH_ALEN] = {
 static int tap_create(struct nsim_port *vif, const char *br,
 		      const struct nsim_port *lower, bool mq)
 {
-	char mac[18];
+	char mac[NSIM_MAC_STR_LEN];
 	int fd;
 
 	if (!if_nametoindex(br) &&
@@ -113,9 +113,7 @@ static int tap_create(struct nsim_port *vif, const char *br,
 		  vhost_guest_tap_open(vif->ifname, HDR_LEN);
 	if (fd < 0)
 		return fd;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 vif->mac[0], vif->mac[1], vif->mac[2], vif->mac[3],
-		 vif->mac[4], vif->mac[5]);
+	nsim_mac_str(mac, vif->mac);
 	if (nsim_run("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
 		     vif->ifname) ||
 	    nsim_run("ip link set %s mtu %d master %s up", vif->ifname, MTU,
@@ -153,11 +151,9 @@ static int vif_create(struct _test_data_bind *self, struct nsim_port *vif,
 static int guest_steer(const struct nsim_port *vif,
 		       const struct nsim_port *lower)
 {
-	char mac[18];
+	char mac[NSIM_MAC_STR_LEN];
 
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 vif->mac[0], vif->mac[1], vif->mac[2], vif->mac[3],
-		 vif->mac[4], vif->mac[5]);
+	nsim_mac_str(mac, vif->mac);
 	return nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
 			lower->ifname, mac, QB);
 }
@@ -361,19 +357,27 @@ static void log_stats(struct __test_metadata *_metadata,
 	       VS(*vs, HOST_FRAMES), VS(*vs, OTHER_FRAMES), VS(*vs, DROPS));
 }
 
-/* The worker arms buffers after the guest's kick: wait for @want. */
-static int wait_armed(struct _test_data_bind *self, __u64 want,
-		      struct nsim_vhost_stats *vs)
+/* The worker arms buffers after the guest's kick: wait for @want on
+ * b's @queue.
+ */
+static int wait_queue_armed(struct _test_data_bind *self, unsigned int queue,
+			    __u64 want, struct nsim_vhost_stats *vs)
 {
 	int ret, i;
 
 	for (i = 0; i < 50; i++) {
-		ret = bound_stats(self, vs);
+		ret = nsim_queue_vhost(self->b.ifindex, queue, vs);
 		if (ret || VS(*vs, BUFS_ARMED) == want)
 			return ret;
 		usleep(20 * 1000);
 	}
 	return -ETIMEDOUT;
+}
+
+static int wait_armed(struct _test_data_bind *self, __u64 want,
+		      struct nsim_vhost_stats *vs)
+{
+	return wait_queue_armed(self, QB, want, vs);
 }
 
 /* No page pool of a binding is left, within 5 s: everything the NIC held
@@ -695,7 +699,7 @@ TEST_F_TIMEOUT(bind, multiqueue, 240)
 	struct nsim_vhost_stats s1, s2, t1, t2;
 	static unsigned char buf[VHOST_GUEST_MAX_FRAME];
 	struct vhost_guest *g2 = NULL;
-	char msg[256], mac[2][18];
+	char msg[256], mac[2][NSIM_MAC_STR_LEN];
 	int fd2 = -1, q2, ret;
 	__u64 drops0;
 	unsigned int i;
@@ -718,13 +722,8 @@ TEST_F_TIMEOUT(bind, multiqueue, 240)
 
 	/* a2's frames to QB2, ahead of the rule for all of the guest's */
 	a2.mac[5] ^= 0x40;
-	for (i = 0; i < 2; i++) {
-		const unsigned char *m = i ? self->vif.mac : a2.mac;
-
-		snprintf(mac[i], sizeof(mac[i]),
-			 "%02x:%02x:%02x:%02x:%02x:%02x",
-			 m[0], m[1], m[2], m[3], m[4], m[5]);
-	}
+	nsim_mac_str(mac[0], a2.mac);
+	nsim_mac_str(mac[1], self->vif.mac);
 	ASSERT_EQ(0, nsim_run("ethtool -N %s delete 0", self->b.ifname));
 	ASSERT_EQ(0, nsim_run("ethtool -N %s flow-type ether src %s dst %s %s %d loc 0 >/dev/null",
 			      self->b.ifname, mac[0], mac[1], "action", QB2));
@@ -740,13 +739,8 @@ TEST_F_TIMEOUT(bind, multiqueue, 240)
 	ASSERT_LE(0, fd2) TH_LOG("second queue: %s", strerror(-fd2));
 	ret = guest_start(&g2, fd2, RING);
 	ASSERT_EQ(0, ret) TH_LOG("second guest: %s", strerror(-ret));
-	for (i = 0; i < 50; i++) {
-		ret = nsim_queue_vhost(self->b.ifindex, QB2, &s2);
-		if (!ret && VS(s2, BUFS_ARMED) == RING / 2)
-			break;
-		usleep(20 * 1000);
-	}
-	ASSERT_EQ(0, ret) TH_LOG("queue %d is not bound", QB2);
+	ret = wait_queue_armed(self, QB2, RING / 2, &s2);
+	ASSERT_EQ(0, ret) TH_LOG("queue %d: %s", QB2, strerror(-ret));
 	ASSERT_EQ(RING / 2, VS(s2, BUFS_ARMED));
 	ASSERT_EQ(0, bound_stats(self, &s1));
 	/* Each lease shows its own binding on the backend's side */

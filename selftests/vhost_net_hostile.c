@@ -1110,7 +1110,7 @@ static int rig_macvtap(struct rig *r, bool steer, char *msg, size_t len)
 {
 	static const unsigned char none[ETH_ALEN];
 	unsigned char mac[ETH_ALEN];
-	char s[18];
+	char s[NSIM_MAC_STR_LEN];
 	int ret;
 
 	memcpy(mac, r->vif.mac, ETH_ALEN);
@@ -1119,9 +1119,7 @@ static int rig_macvtap(struct rig *r, bool steer, char *msg, size_t len)
 		return ret;
 	if (memcmp(mac, none, ETH_ALEN))
 		memcpy(r->vif.mac, mac, ETH_ALEN);
-	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", r->vif.mac[0],
-		 r->vif.mac[1], r->vif.mac[2], r->vif.mac[3], r->vif.mac[4],
-		 r->vif.mac[5]);
+	nsim_mac_str(s, r->vif.mac);
 	if (nsim_run("ip link set %s address %s", r->vif.ifname, s) ||
 	    (steer && nsim_run("ethtool -N %s flow-type ether dst %s action %d >/dev/null",
 			       r->b.ifname, s, QB)))

@@ -365,7 +365,7 @@ static int guest_start(struct load *l, unsigned int gi, __u64 seed, char *msg,
 	struct vhost_guest_opts opts = { .buf_len = BUF_LEN, .ring_num = RING };
 	struct load_guest *lg = &l->guests[gi];
 	struct receiver *r;
-	char mac[18];
+	char mac[NSIM_MAC_STR_LEN];
 	int ret;
 
 	lg->last_seq = -1;
@@ -375,9 +375,7 @@ static int guest_start(struct load *l, unsigned int gi, __u64 seed, char *msg,
 	ret = nsim_macvtap_create(&lg->vif, &l->b, MTU);
 	if (ret)
 		return ret;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 lg->vif.mac[0], lg->vif.mac[1], lg->vif.mac[2],
-		 lg->vif.mac[3], lg->vif.mac[4], lg->vif.mac[5]);
+	nsim_mac_str(mac, lg->vif.mac);
 	if (nsim_run("ethtool -N %s flow-type ether dst %s action %u >/dev/null",
 		     l->b.ifname, mac, lg->queue))
 		return -EIO;

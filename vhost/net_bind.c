@@ -1690,20 +1690,6 @@ static void vhost_net_bind_give_back(struct vhost_net_bind *b, bool to_guest,
 		vhost_signal(b->vq->dev, b->vq);
 }
 
-/* Whether the queue still runs the binding's last page pool after it was
- * to restart without the provider: the restart failed (the core warns),
- * and the NIC still takes the binding's buffers from that pool.
- */
-static bool vhost_net_bind_pool_runs(struct vhost_net_bind *b)
-{
-	bool ret;
-
-	spin_lock_bh(&b->ready_lock);
-	ret = b->pp && !READ_ONCE(b->pp->destroy_cnt);
-	spin_unlock_bh(&b->ready_lock);
-	return ret;
-}
-
 /* The NIC keeps the binding's pool: point the DMA address of every guest
  * net_iov at the first spare page, so that whatever the NIC takes from
  * the pool from now on lands there and never in memory the guest gets
@@ -1819,8 +1805,11 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
 	vhost_net_bind_purge(b, sock, ring);
 	spin_lock_bh(&b->ready_lock);
 	b->closed = true;
+	/* The binding's last pool was not destroyed: the restart failed
+	 * (the core warns), and the NIC still takes buffers from it.
+	 */
+	nic_holds = b->pp && !READ_ONCE(b->pp->destroy_cnt);
 	spin_unlock_bh(&b->ready_lock);
-	nic_holds = vhost_net_bind_pool_runs(b);
 	if (nic_holds)
 		vhost_net_bind_sink(b);
 	vhost_net_bind_spares_flush(b, true);
@@ -1830,9 +1819,6 @@ void vhost_net_bind_close(struct vhost_net_bind *b, struct socket *sock,
 	if (nic_holds && dev)
 		netdev_warn(dev, "vhost-net: RX queue %u did not restart without the guest's buffers; the NIC keeps %u of them\n",
 			    b->rxq_idx, b->armed);
-	spin_lock_bh(&b->ready_lock);
-	b->ready_count = 0;
-	spin_unlock_bh(&b->ready_lock);
 	if (dev)
 		netdev_put(dev, &tracker);
 
